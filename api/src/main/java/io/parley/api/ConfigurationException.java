@@ -1,0 +1,31 @@
+package io.parley.api;
+
+import java.util.List;
+
+/** Options or a broker URI that cannot work; {@link #problems()} lists every problem found at once. */
+public class ConfigurationException extends MessagingException {
+
+    private final List<String> problems;
+
+    public ConfigurationException(String message) {
+        this(message, List.of(message));
+    }
+
+    public ConfigurationException(String message, List<String> problems) {
+        super(message);
+        this.problems = List.copyOf(problems);
+    }
+
+    public ConfigurationException(String message, Throwable cause) {
+        super(message, cause);
+        this.problems = List.of(message);
+    }
+
+    public List<String> problems() {
+        return problems;
+    }
+
+    static ConfigurationException of(String what, List<String> problems) {
+        return new ConfigurationException("Invalid " + what + ": " + String.join("; ", problems), problems);
+    }
+}

@@ -1,0 +1,289 @@
+package io.parley.internal;
+
+import io.parley.api.BrokerClosedException;
+import io.parley.api.Handler;
+import io.parley.api.Message;
+import io.parley.api.Subscriber;
+import io.parley.api.codec.Codec;
+import io.parley.spi.Envelope;
+import io.parley.spi.Transport;
+import io.parley.spi.TransportSubscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One subscription: runs the handler on its executor within its concurrency, and turns what the
+ * handler returns (or throws) into replies. This is the only place that sends replies.
+ */
+final class ActiveSubscription<T> implements Subscriber {
+
+    private static final Logger log = LoggerFactory.getLogger(ActiveSubscription.class);
+    private static final long PERMIT_POLL_MILLIS = 50;
+    static final int CODE_HANDLER_FAILED = 500;
+    static final int CODE_UNDECODABLE = 400;
+
+    private final String destination;
+    private final Optional<String> group;
+    private final Class<T> type;
+    private final Handler<? super T> handler;
+    private final Executor executor;
+    private final int concurrency;
+    private final Semaphore permits;
+    private final boolean replies;
+    private final Transport transport;
+    private final Codec codec;
+    private final DefaultBroker broker;
+    private volatile boolean active = true;
+    private volatile TransportSubscription transportSubscription;
+
+    ActiveSubscription(DefaultBroker broker, Transport transport, Codec codec, String destination,
+                       Optional<String> group, Class<T> type, Handler<? super T> handler, Executor executor,
+                       int concurrency, boolean replies) {
+        this.broker = broker;
+        this.transport = transport;
+        this.codec = codec;
+        this.destination = destination;
+        this.group = group;
+        this.type = type;
+        this.handler = handler;
+        this.executor = executor;
+        this.concurrency = concurrency;
+        this.permits = new Semaphore(concurrency);
+        this.replies = replies;
+    }
+
+    void attach(TransportSubscription subscription) {
+        this.transportSubscription = subscription;
+    }
+
+    /** Called by the transport per message; blocks while the subscription is at its concurrency limit. */
+    CompletionStage<Void> onMessage(Envelope envelope) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!acquirePermit()) {
+            done.completeExceptionally(new BrokerClosedException("Subscription to '" + destination
+                    + "' is closed; the message was not handled"));
+            return done;
+        }
+        done.whenComplete((ignored, failure) -> permits.release());
+        try {
+            executor.execute(() -> handle(envelope, done));
+        } catch (RejectedExecutionException e) {
+            log.error("The handler executor of subscription '{}' refused a message", destination, e);
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    private boolean acquirePermit() {
+        try {
+            while (active) {
+                if (permits.tryAcquire(PERMIT_POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+                    if (active) {
+                        return true;
+                    }
+                    permits.release();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
+    }
+
+    private void handle(Envelope envelope, CompletableFuture<Void> done) {
+        boolean answer = replies && envelope.replyTo() != null;
+        // handlers may call message.reply() from a thread of their own (async handlers)
+        List<CompletionStage<Void>> sent = answer ? Collections.synchronizedList(new ArrayList<>(1)) : List.of();
+        ReceivedMessage message = new ReceivedMessage(envelope, codec,
+                answer ? body -> sent.add(sendReply(envelope, body)) : null);
+        T argument;
+        try {
+            argument = type == Message.class ? type.cast(message) : codec.decode(envelope.body(),
+                    envelope.contentType(), type);
+        } catch (RuntimeException e) {
+            log.warn("Subscription '{}' could not decode a message (correlation id {}, content type {}): {}",
+                    destination, envelope.correlationId(), envelope.contentType(), e.getMessage());
+            if (answer) {
+                sent.add(sendError(envelope, CODE_UNDECODABLE, e.getMessage()));
+            }
+            completeAfter(sent, done, e);
+            return;
+        }
+        Object result;
+        try {
+            result = handler.handle(argument);
+        } catch (Throwable t) {
+            failed(envelope, answer, sent, done, t);
+            return;
+        }
+        if (result instanceof CompletionStage<?> stage) {
+            stage.whenComplete((value, failure) -> {
+                if (failure != null) {
+                    failed(envelope, answer, sent, done, unwrap(failure));
+                } else {
+                    finish(envelope, answer, sent, done, value);
+                }
+            });
+        } else {
+            finish(envelope, answer, sent, done, result);
+        }
+    }
+
+    private void finish(Envelope envelope, boolean answer, List<CompletionStage<Void>> sent,
+                        CompletableFuture<Void> done, Object result) {
+        if (!answer) {
+            completeAfter(sent, done, null);
+            return;
+        }
+        try {
+            Iterator<?> many = result instanceof Stream<?> stream ? stream.iterator()
+                    : result instanceof Iterator<?> iterator ? iterator : null;
+            if (many == null) {
+                sent.add(sendReply(envelope, result));
+            } else {
+                while (many.hasNext()) {
+                    sent.add(sendReply(envelope, many.next()));
+                }
+                sent.add(sendReply(envelope, null)); // end-of-stream sentinel
+            }
+        } catch (Throwable t) { // a lazy stream that throws, or a value the codec cannot encode
+            failed(envelope, true, sent, done, t);
+            return;
+        } finally {
+            if (result instanceof Stream<?> stream) {
+                stream.close();
+            }
+        }
+        completeAfter(sent, done, null);
+    }
+
+    private void failed(Envelope envelope, boolean answer, List<CompletionStage<Void>> sent,
+                        CompletableFuture<Void> done, Throwable failure) {
+        log.warn("Handler of '{}' failed (correlation id {})", destination, envelope.correlationId(), failure);
+        if (answer) {
+            String text = failure.getMessage() == null ? failure.getClass().getName()
+                    : failure.getClass().getSimpleName() + ": " + failure.getMessage();
+            sent.add(sendError(envelope, CODE_HANDLER_FAILED, text));
+        }
+        completeAfter(sent, done, failure);
+    }
+
+    private CompletionStage<Void> sendReply(Envelope request, Object body) {
+        Outgoing outgoing = Outgoing.of(body, codec, Map.of());
+        Envelope reply = outgoing.envelope(request.replyTo()).correlationId(request.correlationId()).build();
+        return transport.reply(request, reply);
+    }
+
+    private CompletionStage<Void> sendError(Envelope request, int code, String text) {
+        String oneLine = text == null ? "error" : text.replaceAll("[\\r\\n]+", " ");
+        Envelope reply = Envelope.builder(request.replyTo())
+                .correlationId(request.correlationId())
+                .body(oneLine.getBytes(StandardCharsets.UTF_8))
+                .contentType("text/plain")
+                .header(Envelope.ERROR, oneLine)
+                .header(Envelope.ERROR_CODE, Integer.toString(code))
+                .build();
+        try {
+            return transport.reply(request, reply);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Completes {@code done} once every reply was handed over: the transport acknowledges after that. */
+    private void completeAfter(List<CompletionStage<Void>> sent, CompletableFuture<Void> done, Throwable failure) {
+        CompletableFuture<?>[] all;
+        synchronized (sent) {
+            all = sent.stream().map(CompletionStage::toCompletableFuture)
+                .toArray(CompletableFuture<?>[]::new);
+        }
+        CompletableFuture.allOf(all).whenComplete((ignored, sendFailure) -> {
+            if (sendFailure != null) {
+                log.warn("Could not send a reply from '{}'", destination, unwrap(sendFailure));
+            }
+            Throwable outcome = failure != null ? failure : sendFailure;
+            if (outcome != null) {
+                done.completeExceptionally(outcome);
+            } else {
+                done.complete(null);
+            }
+        });
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    /** Stops deliveries; does not wait. */
+    void stop() {
+        active = false;
+        TransportSubscription subscription = transportSubscription;
+        if (subscription != null) {
+            try {
+                subscription.close();
+            } catch (RuntimeException e) {
+                log.warn("Closing the transport subscription of '{}' failed", destination, e);
+            }
+        }
+    }
+
+    /** Waits until running handlers finished, at most {@code timeout}. */
+    boolean awaitIdle(Duration timeout) {
+        try {
+            if (permits.tryAcquire(concurrency, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                permits.release(concurrency);
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.warn("Subscription '{}' still had running handlers after {}", destination, timeout);
+        return false;
+    }
+
+    @Override
+    public String destination() {
+        return destination;
+    }
+
+    @Override
+    public Optional<String> group() {
+        return group;
+    }
+
+    @Override
+    public boolean isActive() {
+        return active;
+    }
+
+    @Override
+    public void close() {
+        if (active) {
+            stop();
+            awaitIdle(broker.closeTimeout());
+            broker.forget(this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Subscriber[destination=" + destination + group.map(g -> ", group=" + g).orElse("") + "]";
+    }
+}

@@ -1,0 +1,151 @@
+package io.parley.internal;
+
+import io.parley.api.RemoteHandlerException;
+import io.parley.api.RequestException;
+import io.parley.api.RequestException.Reason;
+import io.parley.api.codec.Codec;
+import io.parley.spi.Envelope;
+import io.parley.spi.ReplyListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The one table of requests waiting for replies, keyed by correlation id. Bounded; every entry
+ * leaves it when answered, timed out, cancelled, failed or when the broker closes. A reply whose
+ * id is not in the table (late, or not ours) is dropped.
+ */
+final class PendingRequests implements ReplyListener {
+
+    private static final Logger log = LoggerFactory.getLogger(PendingRequests.class);
+
+    private final ConcurrentHashMap<String, Pending> table = new ConcurrentHashMap<>();
+    private final AtomicInteger size = new AtomicInteger();
+    private final int capacity;
+    private final String transport;
+    private final Codec codec;
+    private final ScheduledExecutorService timer;
+    private volatile boolean closed;
+
+    PendingRequests(int capacity, String transport, Codec codec, ScheduledExecutorService timer) {
+        this.capacity = capacity;
+        this.transport = transport;
+        this.codec = codec;
+        this.timer = timer;
+    }
+
+    /** Adds an entry and arms its timeout; fails it at once when the table is full or closed. */
+    void register(Pending pending) {
+        if (size.incrementAndGet() > capacity) {
+            size.decrementAndGet();
+            pending.fail(failure(Reason.TOO_MANY_PENDING, pending, capacity + " requests are already waiting;"
+                    + " raise BrokerOptions.maxPendingRequests or slow down"));
+            return;
+        }
+        table.put(pending.correlationId, pending);
+        pending.registered = true;
+        if (pending.timeout != null) {
+            pending.timeoutTask = timer.schedule(pending::expire, pending.timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        if (closed) { // close() may have swept the table between our caller's check and the put
+            pending.fail(failure(Reason.CLOSED, pending, "the broker was closed"));
+        }
+    }
+
+    /** Removes an entry; called by the entry itself when it ends, whatever the reason. */
+    void remove(Pending pending) {
+        if (pending.registered && table.remove(pending.correlationId, pending)) {
+            size.decrementAndGet();
+            ScheduledFuture<?> task = pending.timeoutTask;
+            if (task != null) {
+                task.cancel(false);
+            }
+        }
+    }
+
+    int size() {
+        return size.get();
+    }
+
+    /** Fails every entry at once (broker closing), and every later registration. */
+    void closeAll() {
+        closed = true;
+        for (Pending pending : table.values()) {
+            pending.fail(failure(Reason.CLOSED, pending, "the broker was closed while the request waited"));
+        }
+    }
+
+    @Override
+    public void onReply(Envelope reply) {
+        String id = reply.correlationId();
+        Pending pending = id == null ? null : table.get(id);
+        if (pending == null) {
+            log.debug("Dropped a reply nobody waits for (late, or not ours): correlation id {}", id);
+            return;
+        }
+        try {
+            if (reply.isError()) {
+                pending.fail(remoteError(pending.destination, reply));
+            } else {
+                pending.deliver(reply, new ReceivedMessage(reply, codec, null));
+            }
+        } catch (RuntimeException e) { // the contract says never throw into the transport
+            log.warn("Could not deliver the reply for correlation id {}", id, e);
+        }
+    }
+
+    @Override
+    public void onNoResponders(String correlationId) {
+        Pending pending = correlationId == null ? null : table.get(correlationId);
+        if (pending != null) {
+            pending.fail(failure(Reason.NO_RESPONDERS, pending, "nobody subscribes to this destination"));
+        }
+    }
+
+    RequestException failure(Reason reason, Pending pending, String detail) {
+        return failure(reason, pending, detail, null);
+    }
+
+    RequestException failure(Reason reason, Pending pending, String detail, Throwable cause) {
+        return new RequestException(reason, pending.destination, reason == Reason.TIMEOUT ? pending.timeout : null,
+                transport, detail, cause);
+    }
+
+    private RemoteHandlerException remoteError(String destination, Envelope reply) {
+        String text = reply.headers().get(Envelope.ERROR);
+        int code;
+        try {
+            code = Integer.parseInt(reply.headers().getOrDefault(Envelope.ERROR_CODE, "500").strip());
+        } catch (NumberFormatException e) {
+            code = 500;
+        }
+        return new RemoteHandlerException(destination, transport, text, code);
+    }
+
+    /** One waiting request; subclasses decide what a reply, a failure and the timeout do. */
+    abstract static class Pending {
+        final String correlationId;
+        final String destination;
+        final Duration timeout;
+        volatile ScheduledFuture<?> timeoutTask;
+        volatile boolean registered;
+
+        Pending(String correlationId, String destination, Duration timeout) {
+            this.correlationId = correlationId;
+            this.destination = destination;
+            this.timeout = timeout;
+        }
+
+        abstract void deliver(Envelope reply, ReceivedMessage message);
+
+        abstract void fail(RequestException failure);
+
+        abstract void expire();
+    }
+}

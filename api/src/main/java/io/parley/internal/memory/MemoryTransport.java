@@ -1,0 +1,157 @@
+package io.parley.internal.memory;
+
+import io.parley.api.BrokerClosedException;
+import io.parley.api.SubscribeOptions;
+import io.parley.spi.Envelope;
+import io.parley.spi.InboundHandler;
+import io.parley.spi.ReplyListener;
+import io.parley.spi.Transport;
+import io.parley.spi.TransportSubscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One connection to a {@link MemoryBus}. Each subscription has a delivery thread that takes from its
+ * own queue, as a broker client's consumer would; replies to this connection's requests go to an
+ * inline sink. The native message of a received {@code Message} is its {@link Envelope}.
+ */
+final class MemoryTransport implements Transport {
+
+    private static final Logger log = LoggerFactory.getLogger(MemoryTransport.class);
+    private static final AtomicInteger THREADS = new AtomicInteger();
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    private final MemoryBus bus;
+    private final ReplyListener replies;
+    private final String replyAddress = "_parley.reply." + UUID.randomUUID();
+    private final MemoryBus.Receiver replySink;
+    private final Set<Consumer> consumers = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    MemoryTransport(MemoryBus bus, ReplyListener replies) {
+        this.bus = bus;
+        this.replies = replies;
+        this.replySink = replies::onReply;
+        bus.add(replyAddress, null, replySink);
+    }
+
+    @Override
+    public CompletionStage<Void> publish(Envelope message) {
+        ensureOpen();
+        bus.publish(message.toBuilder().nativeMessage(null).build());
+        return DONE;
+    }
+
+    @Override
+    public CompletionStage<Void> request(Envelope request) {
+        ensureOpen();
+        int delivered = bus.publish(request.toBuilder().replyTo(replyAddress).nativeMessage(null).build());
+        if (delivered == 0) {
+            replies.onNoResponders(request.correlationId());
+        }
+        return DONE;
+    }
+
+    @Override
+    public TransportSubscription subscribe(String destination, SubscribeOptions options, InboundHandler handler) {
+        ensureOpen();
+        Consumer consumer = new Consumer(destination, handler);
+        consumers.add(consumer);
+        bus.add(destination, options.group().orElse(null), consumer);
+        consumer.thread.start();
+        return consumer;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        bus.remove(replyAddress, replySink);
+        for (Consumer consumer : consumers) {
+            consumer.close();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new BrokerClosedException("The memory transport is closed");
+        }
+    }
+
+    /** A subscription's consumer: a queue and the thread that hands its messages to the core. */
+    private final class Consumer implements MemoryBus.Receiver, TransportSubscription {
+        private final String destination;
+        private final InboundHandler handler;
+        private final LinkedBlockingQueue<Envelope> queue = new LinkedBlockingQueue<>();
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        Consumer(String destination, InboundHandler handler) {
+            this.destination = destination;
+            this.handler = handler;
+            this.thread = new Thread(this::run, "parley-memory-" + THREADS.incrementAndGet() + "-" + destination);
+            this.thread.setDaemon(true);
+        }
+
+        @Override
+        public void offer(Envelope envelope) {
+            queue.add(envelope.toBuilder().nativeMessage(envelope).build());
+        }
+
+        private void run() {
+            while (running) {
+                Envelope next;
+                try {
+                    next = queue.take();
+                } catch (InterruptedException e) {
+                    break;
+                }
+                CompletionStage<Void> outcome;
+                try {
+                    outcome = handler.onMessage(next);
+                } catch (RuntimeException e) {
+                    log.error("The core failed on a message of '{}'", destination, e);
+                    continue;
+                }
+                if (!running && outcome.toCompletableFuture().isCompletedExceptionally()) {
+                    queue.add(next); // refused because we are closing: hand it on below
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!running) {
+                return;
+            }
+            running = false;
+            List<MemoryBus.Receiver> others = bus.remove(destination, this);
+            thread.interrupt();
+            consumers.remove(this);
+            try {
+                thread.join(1_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // Messages this consumer took but never handled go to the rest of its group, as a
+            // broker requeues unacknowledged messages; with nobody left they are gone, as on a broker.
+            Envelope leftover;
+            int moved = 0;
+            while ((leftover = queue.poll()) != null) {
+                if (!others.isEmpty()) {
+                    others.get(moved++ % others.size()).offer(leftover);
+                } else {
+                    log.debug("Dropped a message of '{}': its last subscriber closed", destination);
+                }
+            }
+        }
+    }
+}

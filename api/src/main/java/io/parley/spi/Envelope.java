@@ -1,0 +1,161 @@
+package io.parley.spi;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a transport moves: destination, body and the few fields every broker can carry. Immutable;
+ * the body array is shared, not copied. {@link #headers()} are user (and error) headers only: the
+ * content type, correlation id and reply-to have fields of their own, written with the wire names
+ * below where the broker has no native property for them.
+ */
+public final class Envelope {
+
+    /** Wire names of the standard fields (as the Python peers write them). */
+    public static final String CONTENT_TYPE = "content-type";
+    public static final String CORRELATION_ID = "correlation_id";
+    public static final String REPLY_TO = "reply_to";
+    public static final String MESSAGE_ID = "message_id";
+    /** Error reply headers: the NATS micro convention, used on every broker. */
+    public static final String ERROR = "Nats-Service-Error";
+    public static final String ERROR_CODE = "Nats-Service-Error-Code";
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private final String destination;
+    private final byte[] body;
+    private final String contentType;
+    private final String correlationId;
+    private final String replyTo;
+    private final Map<String, String> headers;
+    private final Object nativeMessage;
+
+    private Envelope(Builder b) {
+        this.destination = Objects.requireNonNull(b.destination, "destination");
+        this.body = b.body == null ? EMPTY : b.body;
+        this.contentType = b.contentType == null || b.contentType.isEmpty() ? null : b.contentType;
+        this.correlationId = b.correlationId;
+        this.replyTo = b.replyTo == null || b.replyTo.isEmpty() ? null : b.replyTo;
+        this.headers = b.headers == null ? Map.of() : Map.copyOf(b.headers);
+        this.nativeMessage = b.nativeMessage;
+    }
+
+    public static Builder builder(String destination) {
+        return new Builder().destination(destination);
+    }
+
+    public String destination() {
+        return destination;
+    }
+
+    public byte[] body() {
+        return body;
+    }
+
+    /** Content type, or {@code null}: an empty content type on the wire is read as none. */
+    public String contentType() {
+        return contentType;
+    }
+
+    public String correlationId() {
+        return correlationId;
+    }
+
+    public String replyTo() {
+        return replyTo;
+    }
+
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    /** The broker client's own message this envelope was read from, or {@code null}. */
+    public Object nativeMessage() {
+        return nativeMessage;
+    }
+
+    /** Whether this is an error reply (carries {@link #ERROR}). */
+    public boolean isError() {
+        return headers.containsKey(ERROR);
+    }
+
+    /**
+     * Whether this is the end-of-stream sentinel of many replies (NATS request-many): an empty body
+     * with no content type and no headers. The correlation id does not count: it is routing.
+     */
+    public boolean isEndOfStream() {
+        return body.length == 0 && contentType == null && headers.isEmpty();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().destination(destination).body(body).contentType(contentType)
+                .correlationId(correlationId).replyTo(replyTo).headers(headers).nativeMessage(nativeMessage);
+    }
+
+    @Override
+    public String toString() {
+        return "Envelope[destination=" + destination + ", bytes=" + body.length + ", contentType=" + contentType
+                + ", correlationId=" + correlationId + ", replyTo=" + replyTo + ", headers=" + headers.keySet() + "]";
+    }
+
+    public static final class Builder {
+        private String destination;
+        private byte[] body;
+        private String contentType;
+        private String correlationId;
+        private String replyTo;
+        private Map<String, String> headers;
+        private Object nativeMessage;
+
+        private Builder() {
+        }
+
+        public Builder destination(String destination) {
+            this.destination = destination;
+            return this;
+        }
+
+        public Builder body(byte[] body) {
+            this.body = body;
+            return this;
+        }
+
+        public Builder contentType(String contentType) {
+            this.contentType = contentType;
+            return this;
+        }
+
+        public Builder correlationId(String correlationId) {
+            this.correlationId = correlationId;
+            return this;
+        }
+
+        public Builder replyTo(String replyTo) {
+            this.replyTo = replyTo;
+            return this;
+        }
+
+        public Builder headers(Map<String, String> headers) {
+            this.headers = headers;
+            return this;
+        }
+
+        public Builder header(String name, String value) {
+            if (headers == null || !(headers instanceof LinkedHashMap)) {
+                headers = headers == null ? new LinkedHashMap<>() : new LinkedHashMap<>(headers);
+            }
+            headers.put(name, value);
+            return this;
+        }
+
+        public Builder nativeMessage(Object nativeMessage) {
+            this.nativeMessage = nativeMessage;
+            return this;
+        }
+
+        public Envelope build() {
+            return new Envelope(this);
+        }
+    }
+}

@@ -1,0 +1,900 @@
+package io.parley.tck;
+
+import io.parley.api.Broker;
+import io.parley.api.BrokerClosedException;
+import io.parley.api.Message;
+import io.parley.api.PublishOptions;
+import io.parley.api.RemoteHandlerException;
+import io.parley.api.Reply;
+import io.parley.api.RequestException;
+import io.parley.api.RequestOptions;
+import io.parley.api.SubscribeOptions;
+import io.parley.api.Subscriber;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The transport compatibility kit: every rule of docs/SPEC.md as a test named after it
+ * ({@code required_specNNN_...} or {@code optional_specNNN_...}). A transport runs it with one
+ * subclass that says how to reach its broker:
+ *
+ * <pre>{@code
+ * class NatsTransportCompatibilityIT extends TransportCompatibilityKit {
+ *     protected KitEnvironment environment() {
+ *         return KitEnvironment.builder("nats://127.0.0.1:4222", "nats").build();
+ *     }
+ * }
+ * }</pre>
+ *
+ * Each test connects its own brokers (a "server" that subscribes and a "client" that requests,
+ * two connections as two services would have) on destinations no other test uses, and closes
+ * them afterwards. Optional rules whose capability the environment declares missing are skipped
+ * with the declared reason.
+ */
+public abstract class TransportCompatibilityKit {
+
+    /** Says how to reach the broker under test; called once per test. */
+    protected abstract KitEnvironment environment();
+
+    private KitEnvironment env;
+    private final List<Broker> brokers = new CopyOnWriteArrayList<>();
+    private final List<CountDownLatch> gates = new CopyOnWriteArrayList<>();
+    private Broker server;
+    private Broker client;
+
+    // ---------------------------------------------------------------- fixtures
+
+    protected final KitEnvironment env() {
+        if (env == null) {
+            env = environment();
+        }
+        return env;
+    }
+
+    /** The broker that subscribes handlers. */
+    protected final Broker server() {
+        if (server == null) {
+            server = connect();
+        }
+        return server;
+    }
+
+    /** The broker that sends requests: a connection of its own, as another service would have. */
+    protected final Broker client() {
+        if (client == null) {
+            client = connect();
+        }
+        return client;
+    }
+
+    /** A further connection, closed after the test. */
+    protected final Broker connect() {
+        Broker broker = env().connect();
+        brokers.add(broker);
+        return broker;
+    }
+
+    /** A latch that handlers wait on; opened after each test so that no handler hangs on. */
+    protected final CountDownLatch gate() {
+        CountDownLatch gate = new CountDownLatch(1);
+        gates.add(gate);
+        return gate;
+    }
+
+    @AfterEach
+    void closeBrokers() {
+        gates.forEach(CountDownLatch::countDown);
+        for (Broker broker : brokers) {
+            broker.close();
+        }
+        brokers.clear();
+        gates.clear();
+        server = null;
+        client = null;
+    }
+
+    private RequestOptions patient() {
+        return RequestOptions.builder().timeout(env().timeout()).throwOnTimeout().build();
+    }
+
+    private RequestOptions impatient() {
+        return RequestOptions.timeout(env().shortTimeout());
+    }
+
+    private Message ask(Broker requester, String destination, Object body) {
+        return requester.rpc().request(destination, body, patient()).orElseThrow();
+    }
+
+    private Subscriber echo(String destination) {
+        return server().subscribe(destination, Message.class, message -> message);
+    }
+
+    private boolean await(CountDownLatch latch) throws InterruptedException {
+        return latch.await(env().timeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + env().timeout().toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("Timed out after " + env().timeout() + " waiting until " + what);
+            }
+            Thread.sleep(5); // polling interval of a condition with a deadline, not a synchronisation
+        }
+    }
+
+    /** Asserts that nothing more happens during the slack period (the only way to check an absence). */
+    private void assertStaysEqual(String what, int expected, AtomicInteger counter) throws InterruptedException {
+        long end = System.nanoTime() + env().slack().toNanos();
+        while (System.nanoTime() < end) {
+            assertEquals(expected, counter.get(), what);
+            Thread.sleep(10);
+        }
+    }
+
+    private <T> T get(CompletableFuture<T> future) throws Exception {
+        try {
+            return future.get(env().timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    private static long millisSince(long startNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    private void assumeCapability(Capability capability) {
+        assumeTrue(env().supports(capability), () -> "The transport lacks capability " + capability + " ("
+                + capability.description() + "): " + env().lackReason(capability).orElse(""));
+    }
+
+    /** A record body for the round-trip rules. */
+    public record Order(String id, int quantity, List<String> items, Map<String, Double> prices) {
+    }
+
+    // ---------------------------------------------------------------- 1 discovery and lifecycle
+
+    @Nested
+    @DisplayName("1 Discovery and lifecycle")
+    class DiscoveryAndLifecycle {
+
+        @Test
+        @DisplayName("1.01 connecting by URI finds exactly this transport")
+        void required_spec101_connectFindsExactlyThisTransport() {
+            try (Broker broker = Broker.connect(env().uri())) {
+                assertEquals(env().transportName(), broker.transportName(),
+                        "the URI scheme must select the transport under test");
+            }
+        }
+
+        @Test
+        @DisplayName("1.02 close fails every pending request at once with reason CLOSED")
+        void required_spec102_closeFailsPendingRequestsAtOnce() throws Exception {
+            String destination = env().destination("close");
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = gate();
+            server().subscribe(destination, String.class, body -> {
+                entered.countDown();
+                release.await();
+                return body;
+            });
+            Broker requester = connect();
+            CompletableFuture<Message> reply = requester.rpc().requestAsync(destination, "wait",
+                    RequestOptions.timeout(env().timeout().multipliedBy(3)));
+            assertTrue(await(entered), "the handler should have received the request");
+            long start = System.nanoTime();
+            requester.close();
+            ExecutionException failure = assertThrows(ExecutionException.class,
+                    () -> reply.get(env().slack().toMillis(), TimeUnit.MILLISECONDS),
+                    "close() must fail the pending request at once");
+            RequestException cause = assertInstanceOf(RequestException.class, failure.getCause());
+            assertEquals(RequestException.Reason.CLOSED, cause.reason());
+            assertTrue(millisSince(start) <= env().slack().toMillis(), "took " + millisSince(start) + " ms");
+            assertEquals(0, requester.rpc().pendingRequests());
+        }
+
+        @Test
+        @DisplayName("1.03 a closed broker refuses further use with BrokerClosedException")
+        void required_spec103_closedBrokerRefusesUse() {
+            Broker broker = connect();
+            broker.close();
+            broker.close(); // idempotent
+            String destination = env().destination("closed");
+            assertThrows(BrokerClosedException.class, () -> broker.publish(destination, "x"));
+            assertThrows(BrokerClosedException.class, () -> broker.rpc().request(destination, "x"));
+            assertThrows(BrokerClosedException.class, () -> broker.subscribe(destination, String.class, s -> s));
+        }
+
+        @Test
+        @DisplayName("1.04 close lets a running handler finish and send its reply")
+        void required_spec104_closeLetsRunningHandlersFinish() throws Exception {
+            String destination = env().destination("drain");
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = gate();
+            Broker responder = connect();
+            Subscriber subscriber = responder.subscribe(destination, String.class, body -> {
+                entered.countDown();
+                release.await();
+                return "done:" + body;
+            });
+            CompletableFuture<Message> reply = client().rpc().requestAsync(destination, "job", patient());
+            assertTrue(await(entered), "the handler should have received the request");
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(responder::close);
+            awaitTrue("the subscription stops", () -> !subscriber.isActive());
+            release.countDown();
+            assertEquals("done:job", get(reply).bodyAsString());
+            get(closing);
+        }
+    }
+
+    // ---------------------------------------------------------------- 2 replies
+
+    @Nested
+    @DisplayName("2 Replies")
+    class Replies {
+
+        @Test
+        @DisplayName("2.01 a handler's return value reaches the requester")
+        void required_spec201_replyReachesRequester() {
+            String destination = env().destination("greet");
+            server().subscribe(destination, String.class, name -> "Hello, " + name);
+            assertEquals("Hello, Ada", ask(client(), destination, "Ada").bodyAsString());
+        }
+
+        @Test
+        @DisplayName("2.02 a null (void) result sends an empty reply")
+        void required_spec202_nullResultSendsEmptyReply() {
+            String destination = env().destination("void");
+            AtomicInteger calls = new AtomicInteger();
+            server().subscribe(destination, String.class, body -> {
+                calls.incrementAndGet();
+                return null;
+            });
+            Message reply = ask(client(), destination, "anything");
+            assertEquals(0, reply.body().length);
+            assertNull(reply.contentType());
+            assertEquals(1, calls.get());
+        }
+
+        @Test
+        @DisplayName("2.03 a Reply result sets reply headers")
+        void required_spec203_replyObjectSetsHeaders() {
+            String destination = env().destination("reply-headers");
+            server().subscribe(destination, String.class,
+                    body -> Reply.of("ok:" + body).withHeader("x-trace", "t-42").withHeader("x-shard", "7"));
+            Message reply = ask(client(), destination, "a");
+            assertEquals("ok:a", reply.bodyAsString());
+            assertEquals("t-42", reply.header("x-trace"));
+            assertEquals("7", reply.header("x-shard"));
+        }
+
+        @Test
+        @DisplayName("2.04 request headers and the correlation id reach the handler; the reply carries the same id")
+        void required_spec204_headersAndCorrelationIdRoundTrip() {
+            String destination = env().destination("headers");
+            AtomicReference<Message> seen = new AtomicReference<>();
+            server().subscribe(destination, Message.class, message -> {
+                seen.set(message);
+                return "ok";
+            });
+            Message reply = client().rpc().request(destination, "h", RequestOptions.builder()
+                    .timeout(env().timeout()).throwOnTimeout()
+                    .header("x-tenant", "acme").header("x-unicode", "caf\u00e9").build()).orElseThrow();
+            Message request = seen.get();
+            assertEquals("acme", request.header("x-tenant"));
+            assertEquals("caf\u00e9", request.header("x-unicode"));
+            assertTrue(request.correlationId() != null && !request.correlationId().isEmpty(),
+                    "a request carries a correlation id");
+            assertTrue(request.replyTo() != null, "a request carries a reply-to");
+            assertEquals(request.correlationId(), reply.correlationId(), "the reply copies the correlation id");
+        }
+
+        @Test
+        @DisplayName("2.05 published headers and correlation id reach the handler")
+        void required_spec205_publishedHeadersAndCorrelationIdArrive() throws Exception {
+            String destination = env().destination("publish-headers");
+            AtomicReference<Message> seen = new AtomicReference<>();
+            CountDownLatch arrived = new CountDownLatch(1);
+            server().subscribe(destination, Message.class, message -> {
+                seen.set(message);
+                arrived.countDown();
+                return null;
+            });
+            get(client().publish(destination, "event", PublishOptions.builder()
+                    .header("x-kind", "created").correlationId("cid-205").build()));
+            assertTrue(await(arrived), "the message should arrive");
+            assertEquals("event", seen.get().bodyAsString());
+            assertEquals("created", seen.get().header("x-kind"));
+            assertEquals("cid-205", seen.get().correlationId());
+        }
+    }
+
+    // ---------------------------------------------------------------- 3 bodies
+
+    @Nested
+    @DisplayName("3 Bodies round-trip")
+    class Bodies {
+
+        @Test
+        @DisplayName("3.01 String, as UTF-8 text/plain")
+        void required_spec301_stringRoundTrips() {
+            String destination = env().destination("string");
+            server().subscribe(destination, String.class, text -> text + "!");
+            Message reply = ask(client(), destination, "plain text");
+            assertEquals("plain text!", reply.body(String.class));
+            assertTrue(reply.contentType().startsWith("text/plain"), reply.contentType());
+        }
+
+        @Test
+        @DisplayName("3.02 bytes, every byte value, without content type")
+        void required_spec302_bytesRoundTrip() {
+            String destination = env().destination("bytes");
+            AtomicReference<String> contentType = new AtomicReference<>("unset");
+            server().subscribe(destination, Message.class, message -> {
+                contentType.set(message.contentType());
+                return message.body();
+            });
+            byte[] all = new byte[256];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = (byte) i;
+            }
+            Message reply = ask(client(), destination, all);
+            assertArrayEquals(all, reply.body(byte[].class));
+            assertNull(contentType.get(), "bytes travel without content type");
+            assertNull(reply.contentType());
+        }
+
+        @Test
+        @DisplayName("3.03 Map, as JSON")
+        void required_spec303_mapRoundTrips() {
+            String destination = env().destination("map");
+            server().subscribe(destination, Map.class, map -> map);
+            Map<String, Object> sent = new LinkedHashMap<>();
+            sent.put("name", "Ada");
+            sent.put("age", 36);
+            sent.put("tags", List.of("a", "b"));
+            Message reply = ask(client(), destination, sent);
+            assertEquals(sent, reply.body(Map.class));
+            assertTrue(reply.contentType().startsWith("application/json"), reply.contentType());
+        }
+
+        @Test
+        @DisplayName("3.04 List, as JSON")
+        void required_spec304_listRoundTrips() {
+            String destination = env().destination("list");
+            server().subscribe(destination, List.class, list -> list);
+            List<Object> sent = List.of(1, "two", List.of(3), Map.of("four", 4));
+            assertEquals(sent, ask(client(), destination, sent).body(List.class));
+        }
+
+        @Test
+        @DisplayName("3.05 a record, as JSON")
+        void required_spec305_recordRoundTrips() {
+            String destination = env().destination("record");
+            server().subscribe(destination, Order.class,
+                    order -> new Order(order.id(), order.quantity() * 2, order.items(), order.prices()));
+            Order sent = new Order("o-1", 3, List.of("tea", "scones"), Map.of("tea", 2.5));
+            Order reply = client().rpc().request(destination, sent, Order.class, patient()).orElseThrow();
+            assertEquals(new Order("o-1", 6, List.of("tea", "scones"), Map.of("tea", 2.5)), reply);
+        }
+
+        @Test
+        @DisplayName("3.06 an empty (null) body, without content type")
+        void required_spec306_emptyBodyRoundTrips() {
+            String destination = env().destination("empty");
+            AtomicReference<Message> seen = new AtomicReference<>();
+            server().subscribe(destination, Message.class, message -> {
+                seen.set(message);
+                return message;
+            });
+            Message reply = ask(client(), destination, null);
+            assertEquals(0, seen.get().body().length);
+            assertNull(seen.get().contentType());
+            assertEquals(0, reply.body().length);
+        }
+
+        @Test
+        @DisplayName("3.07 non-ASCII text")
+        void required_spec307_nonAsciiTextRoundTrips() {
+            String destination = env().destination("unicode");
+            server().subscribe(destination, String.class, text -> text);
+            String text = "Gr\u00fc\u00dfe, \u65e5\u672c, \u0928\u092e\u0938\u094d\u0924\u0947, emoji \ud83d\udc4b";
+            Message reply = ask(client(), destination, text);
+            assertEquals(text, reply.bodyAsString());
+            assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), reply.body());
+        }
+
+        @Test
+        @DisplayName("3.08 a 1 MiB body")
+        void optional_spec308_oneMebibyteBodyRoundTrips() {
+            assumeCapability(Capability.LARGE_MESSAGES);
+            String destination = env().destination("large");
+            server().subscribe(destination, byte[].class, bytes -> bytes);
+            byte[] large = new byte[1024 * 1024];
+            new Random(308).nextBytes(large);
+            assertArrayEquals(large, ask(client(), destination, large).body());
+        }
+    }
+
+    // ---------------------------------------------------------------- 4 concurrency
+
+    @Nested
+    @DisplayName("4 Concurrency")
+    class Concurrency {
+
+        @Test
+        @DisplayName("4.01 1,000 concurrent requests on one connection each get their own reply")
+        void required_spec401_concurrentRequestsGetTheirOwnReplies() throws Exception {
+            String destination = env().destination("concurrent");
+            server().subscribe(destination, String.class, body -> "re:" + body);
+            RequestOptions options = RequestOptions.builder().timeout(env().timeout().multipliedBy(3)).build();
+            List<CompletableFuture<Message>> replies = IntStream.range(0, 1_000)
+                    .mapToObj(i -> client().rpc().requestAsync(destination, "n" + i, options))
+                    .toList();
+            for (int i = 0; i < replies.size(); i++) {
+                assertEquals("re:n" + i, get(replies.get(i)).bodyAsString(), "reply to request " + i);
+            }
+            assertEquals(0, client().rpc().pendingRequests());
+        }
+
+        @Test
+        @DisplayName("4.02 two requesters on one destination each get only their own replies")
+        void required_spec402_requestersGetOnlyTheirOwnReplies() throws Exception {
+            String destination = env().destination("two-requesters");
+            server().subscribe(destination, String.class, body -> "re:" + body);
+            Broker other = connect();
+            List<CompletableFuture<Message>> first = new ArrayList<>();
+            List<CompletableFuture<Message>> second = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                first.add(client().rpc().requestAsync(destination, "A" + i, patient()));
+                second.add(other.rpc().requestAsync(destination, "B" + i, patient()));
+            }
+            for (int i = 0; i < 200; i++) {
+                assertEquals("re:A" + i, get(first.get(i)).bodyAsString());
+                assertEquals("re:B" + i, get(second.get(i)).bodyAsString());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- 5 timeouts and cancellation
+
+    @Nested
+    @DisplayName("5 Timeouts and cancellation")
+    class Timeouts {
+
+        private String silent() {
+            String destination = env().destination("silent");
+            CountDownLatch never = gate();
+            server().subscribe(destination, String.class, body -> {
+                never.await();
+                return body;
+            });
+            return destination;
+        }
+
+        @Test
+        @DisplayName("5.01 a blocking request returns no answer at its timeout")
+        void required_spec501_timeoutReturnsNoAnswer() {
+            String destination = silent();
+            long start = System.nanoTime();
+            Optional<Message> reply = client().rpc().request(destination, "?", impatient());
+            long took = millisSince(start);
+            assertTrue(reply.isEmpty(), "no answer expected");
+            assertTrue(took >= env().shortTimeout().toMillis() - 1, "returned early: " + took + " ms");
+            assertTrue(took <= env().shortTimeout().plus(env().slack()).toMillis(), "returned late: " + took + " ms");
+            assertEquals(0, client().rpc().pendingRequests());
+        }
+
+        @Test
+        @DisplayName("5.02 a blocking request throws a TIMEOUT RequestException when asked to")
+        void required_spec502_timeoutThrowsWhenAsked() {
+            String destination = silent();
+            long start = System.nanoTime();
+            RequestException e = assertThrows(RequestException.class, () -> client().rpc().request(destination, "?",
+                    RequestOptions.builder().timeout(env().shortTimeout()).throwOnTimeout().build()));
+            long took = millisSince(start);
+            assertEquals(RequestException.Reason.TIMEOUT, e.reason());
+            assertTrue(took >= env().shortTimeout().toMillis() - 1, "threw early: " + took + " ms");
+            assertTrue(took <= env().shortTimeout().plus(env().slack()).toMillis(), "threw late: " + took + " ms");
+        }
+
+        @Test
+        @DisplayName("5.03 a request without timeout waits for a slow handler")
+        void required_spec503_noTimeoutWaitsForSlowHandler() throws Exception {
+            String destination = env().destination("slow");
+            CountDownLatch release = gate();
+            server().subscribe(destination, String.class, body -> {
+                release.await();
+                return "finally:" + body;
+            });
+            Broker requester = env().connect(options -> options.requestTimeout(env().shortTimeout()));
+            brokers.add(requester);
+            CompletableFuture<Message> reply = requester.rpc().requestAsync(destination, "x",
+                    RequestOptions.builder().noTimeout().build());
+            // Twice the broker's default timeout passes: a request that had one would have failed by now.
+            assertThrows(TimeoutException.class,
+                    () -> reply.get(env().shortTimeout().toMillis() * 2, TimeUnit.MILLISECONDS));
+            release.countDown();
+            assertEquals("finally:x", get(reply).bodyAsString());
+        }
+
+        @Test
+        @DisplayName("5.04 an asynchronous request completes its future with the reply")
+        void required_spec504_asyncRequestCompletes() throws Exception {
+            String destination = env().destination("async");
+            server().subscribe(destination, Integer.class, n -> n * n);
+            CompletableFuture<Integer> squared = client().rpc().requestAsync(destination, 12, patient())
+                    .thenApply(reply -> reply.body(Integer.class));
+            assertEquals(144, get(squared));
+        }
+
+        @Test
+        @DisplayName("5.05 cancelling an asynchronous request frees its pending entry at once")
+        void required_spec505_cancelFreesPendingEntry() throws Exception {
+            String destination = silent();
+            CompletableFuture<Message> reply = client().rpc().requestAsync(destination, "?", patient());
+            assertEquals(1, client().rpc().pendingRequests());
+            assertTrue(reply.cancel(true));
+            assertEquals(0, client().rpc().pendingRequests(), "the entry must leave the table on cancel");
+        }
+
+        @Test
+        @DisplayName("5.06 a late reply after the timeout is dropped, and the table is empty")
+        void required_spec506_lateReplyIsDropped() throws Exception {
+            String destination = env().destination("late");
+            CountDownLatch release = gate();
+            CountDownLatch lateSent = new CountDownLatch(1);
+            server().subscribe(destination, String.class, body -> {
+                if (body.equals("late")) {
+                    release.await();
+                    lateSent.countDown();
+                }
+                return body;
+            });
+            assertTrue(client().rpc().request(destination, "late", impatient()).isEmpty());
+            release.countDown();
+            assertTrue(await(lateSent));
+            assertEquals("fresh", ask(client(), destination, "fresh").bodyAsString(),
+                    "a new request must get its own reply, not the late one");
+            assertEquals(0, client().rpc().pendingRequests());
+        }
+    }
+
+    // ---------------------------------------------------------------- 6 reply-to
+
+    @Nested
+    @DisplayName("6 Reply-to and no reply")
+    class ReplyTo {
+
+        @Test
+        @DisplayName("6.01 a published reply-to delivers the answer to that destination's subscriber")
+        void required_spec601_replyToDeliversToOtherSubscriber() throws Exception {
+            String destination = env().destination("nonblocking");
+            String answers = env().destination("answers");
+            server().subscribe(destination, String.class, body -> "re:" + body);
+            BlockingList received = new BlockingList();
+            client().subscribe(answers, Message.class, message -> {
+                received.add(message);
+                return null;
+            });
+            get(client().publish(destination, "ping", PublishOptions.builder()
+                    .replyTo(answers).correlationId("cid-601").build()));
+            Message answer = received.take(env().timeout());
+            assertEquals("re:ping", answer.bodyAsString());
+            assertEquals("cid-601", answer.correlationId());
+        }
+
+        @Test
+        @DisplayName("6.02 without reply-to the handler runs and nothing is sent back")
+        void required_spec602_noReplyToMeansNoReply() throws Exception {
+            String destination = env().destination("oneway");
+            String answers = env().destination("oneway-answers");
+            AtomicInteger handled = new AtomicInteger();
+            List<String> replyTos = Collections.synchronizedList(new ArrayList<>());
+            server().subscribe(destination, Message.class, message -> {
+                replyTos.add(String.valueOf(message.replyTo()));
+                handled.incrementAndGet();
+                return "reply to " + message.bodyAsString();
+            });
+            AtomicInteger answered = new AtomicInteger();
+            client().subscribe(answers, String.class, body -> {
+                answered.incrementAndGet();
+                return null;
+            });
+            get(client().publish(destination, "one-way"));
+            get(client().publish(destination, "two-way", PublishOptions.replyTo(answers)));
+            awaitTrue("both messages are handled", () -> handled.get() == 2);
+            awaitTrue("the two-way message is answered", () -> answered.get() >= 1);
+            assertStaysEqual("only the message with a reply-to is answered", 1, answered);
+            assertTrue(replyTos.contains("null"), "the one-way message must arrive without reply-to: " + replyTos);
+        }
+
+        @Test
+        @DisplayName("6.03 a subscription that opts out of replies sends none")
+        void required_spec603_optOutSendsNoReply() throws Exception {
+            String destination = env().destination("optout");
+            AtomicInteger handled = new AtomicInteger();
+            server().subscribe(destination, String.class, SubscribeOptions.builder().noReplies().build(), body -> {
+                handled.incrementAndGet();
+                return "must not be sent";
+            });
+            Optional<Message> reply = client().rpc().request(destination, "x", impatient());
+            assertTrue(reply.isEmpty(), "no reply expected, got " + reply);
+            awaitTrue("the handler ran", () -> handled.get() == 1);
+        }
+    }
+
+    // ---------------------------------------------------------------- 7 many replies
+
+    @Nested
+    @DisplayName("7 Many replies")
+    class ManyReplies {
+
+        private List<String> bodies(Stream<Message> replies) {
+            try (replies) {
+                return replies.map(Message::bodyAsString).collect(Collectors.toList());
+            }
+        }
+
+        @Test
+        @DisplayName("7.01 the stream ends after the maximum count, in the order sent")
+        void required_spec701_manyEndByCount() {
+            String destination = env().destination("many-count");
+            server().subscribe(destination, Message.class, message -> {
+                for (String part : List.of("a", "b", "c", "d")) {
+                    message.reply(part);
+                }
+                return "e";
+            });
+            List<String> got = bodies(client().rpc().requestMany(destination, "go",
+                    RequestOptions.builder().maxReplies(3).timeout(env().timeout()).build()));
+            assertEquals(List.of("a", "b", "c"), got);
+            assertEquals(0, client().rpc().pendingRequests());
+        }
+
+        @Test
+        @DisplayName("7.02 the stream ends at its deadline")
+        void required_spec702_manyEndByDeadline() {
+            String destination = env().destination("many-deadline");
+            CountDownLatch never = gate();
+            server().subscribe(destination, Message.class, message -> {
+                message.reply("first");
+                never.await();
+                return "never";
+            });
+            long start = System.nanoTime();
+            List<String> got = bodies(client().rpc().requestMany(destination, "go",
+                    RequestOptions.builder().timeout(env().shortTimeout().multipliedBy(2)).build()));
+            long took = millisSince(start);
+            assertEquals(List.of("first"), got);
+            assertTrue(took >= env().shortTimeout().toMillis() * 2 - 1, "ended early: " + took + " ms");
+            assertTrue(took <= env().shortTimeout().multipliedBy(2).plus(env().slack()).toMillis(),
+                    "ended late: " + took + " ms");
+        }
+
+        @Test
+        @DisplayName("7.03 the stream ends after a gap with no reply")
+        void required_spec703_manyEndByGap() {
+            String destination = env().destination("many-gap");
+            CountDownLatch never = gate();
+            server().subscribe(destination, Message.class, message -> {
+                message.reply("one");
+                message.reply("two");
+                never.await();
+                return "never";
+            });
+            long start = System.nanoTime();
+            List<String> got = bodies(client().rpc().requestMany(destination, "go", RequestOptions.builder()
+                    .timeout(env().timeout().multipliedBy(3)).gap(env().shortTimeout()).build()));
+            long took = millisSince(start);
+            assertEquals(List.of("one", "two"), got);
+            assertTrue(took < env().timeout().multipliedBy(3).toMillis(), "the gap did not end it: " + took + " ms");
+        }
+
+        @Test
+        @DisplayName("7.04 the stream ends at the end-of-stream sentinel; a returned Stream is many replies")
+        void required_spec704_manyEndBySentinel() {
+            String destination = env().destination("many-sentinel");
+            server().subscribe(destination, Integer.class,
+                    count -> IntStream.rangeClosed(1, count).mapToObj(i -> "part " + i));
+            long start = System.nanoTime();
+            List<String> got = bodies(client().rpc().requestMany(destination, 4,
+                    RequestOptions.builder().timeout(env().timeout().multipliedBy(3)).build()));
+            assertEquals(List.of("part 1", "part 2", "part 3", "part 4"), got);
+            assertTrue(millisSince(start) < env().timeout().toMillis(), "the sentinel did not end it");
+        }
+    }
+
+    // ---------------------------------------------------------------- 8 errors and no responders
+
+    @Nested
+    @DisplayName("8 Errors and no responders")
+    class Errors {
+
+        @Test
+        @DisplayName("8.01 a failing handler gives the requester a RemoteHandlerException at once")
+        void required_spec801_handlerFailureIsRemoteError() {
+            String destination = env().destination("fails");
+            server().subscribe(destination, String.class, body -> {
+                throw new IllegalStateException("boom on " + body);
+            });
+            long start = System.nanoTime();
+            RemoteHandlerException e = assertThrows(RemoteHandlerException.class,
+                    () -> client().rpc().request(destination, "order-7", RequestOptions.builder()
+                            .timeout(env().timeout().multipliedBy(3)).throwOnTimeout().build()));
+            assertTrue(e.remoteMessage().contains("boom on order-7"), e.remoteMessage());
+            assertEquals(500, e.code());
+            assertEquals(RequestException.Reason.REMOTE_ERROR, e.reason());
+            assertTrue(millisSince(start) < env().timeout().toMillis(), "the error must not wait for the timeout");
+        }
+
+        @Test
+        @DisplayName("8.02 an undecodable body gives a codec error reply and the subscription keeps consuming")
+        void required_spec802_undecodableBodyIsCodecErrorAndConsumingGoesOn() {
+            String destination = env().destination("undecodable");
+            AtomicInteger handled = new AtomicInteger();
+            server().subscribe(destination, Order.class, order -> {
+                handled.incrementAndGet();
+                return order.id();
+            });
+            RemoteHandlerException e = assertThrows(RemoteHandlerException.class,
+                    () -> client().rpc().request(destination, "{not json", patient()));
+            assertEquals(400, e.code());
+            assertTrue(e.remoteMessage().contains(Order.class.getName()), e.remoteMessage());
+            assertEquals("o-2", ask(client(), destination, new Order("o-2", 1, List.of(), Map.of())).bodyAsString(),
+                    "the subscription must go on consuming after a bad body");
+            assertEquals(1, handled.get());
+        }
+
+        @Test
+        @DisplayName("8.03 a request nobody subscribes to ends within its timeout")
+        void required_spec803_requestWithoutRespondersEnds() {
+            String destination = env().destination("nobody");
+            long start = System.nanoTime();
+            try {
+                Optional<Message> reply = client().rpc().request(destination, "anyone?", impatient());
+                assertTrue(reply.isEmpty(), "nobody can answer");
+            } catch (RequestException e) {
+                assertEquals(RequestException.Reason.NO_RESPONDERS, e.reason(), e.getMessage());
+            }
+            assertTrue(millisSince(start) <= env().shortTimeout().plus(env().slack()).toMillis());
+            assertEquals(0, client().rpc().pendingRequests());
+        }
+
+        @Test
+        @DisplayName("8.04 no responders is reported at once with reason NO_RESPONDERS")
+        void optional_spec804_noRespondersReportedAtOnce() {
+            assumeCapability(Capability.NO_RESPONDERS);
+            String destination = env().destination("nobody-fast");
+            long start = System.nanoTime();
+            RequestException e = assertThrows(RequestException.class,
+                    () -> client().rpc().request(destination, "anyone?", RequestOptions.builder()
+                            .timeout(env().timeout().multipliedBy(3)).throwOnTimeout().build()));
+            assertEquals(RequestException.Reason.NO_RESPONDERS, e.reason());
+            assertTrue(millisSince(start) <= env().slack().toMillis(), "took " + millisSince(start) + " ms");
+        }
+    }
+
+    // ---------------------------------------------------------------- 9 groups
+
+    @Nested
+    @DisplayName("9 Groups")
+    class Groups {
+
+        private static final int MESSAGES = 40;
+
+        private Map<String, AtomicInteger> publishToGroup(Map<String, AtomicInteger> perMember, String... members)
+                throws Exception {
+            String destination = env().destination("group");
+            Map<String, AtomicInteger> perMessage = new ConcurrentHashMap<>();
+            AtomicInteger total = new AtomicInteger();
+            for (String member : members) {
+                Broker broker = connect();
+                perMember.put(member, new AtomicInteger());
+                broker.subscribe(destination, String.class, SubscribeOptions.group("workers"), body -> {
+                    perMessage.computeIfAbsent(body, k -> new AtomicInteger()).incrementAndGet();
+                    perMember.get(member).incrementAndGet();
+                    total.incrementAndGet();
+                    return null;
+                });
+            }
+            for (int i = 0; i < MESSAGES; i++) {
+                get(client().publish(destination, "m" + i));
+            }
+            awaitTrue("the group handled " + MESSAGES + " messages", () -> total.get() >= MESSAGES);
+            assertStaysEqual("no message may be handled twice", MESSAGES, total);
+            return perMessage;
+        }
+
+        @Test
+        @DisplayName("9.01 each message is handled once per group")
+        void required_spec901_eachMessageHandledOncePerGroup() throws Exception {
+            Map<String, AtomicInteger> perMessage = publishToGroup(new ConcurrentHashMap<>(), "w1", "w2");
+            assertEquals(MESSAGES, perMessage.size());
+            perMessage.forEach((body, count) -> assertEquals(1, count.get(), body + " handled " + count + " times"));
+        }
+
+        @Test
+        @DisplayName("9.02 the members of a group share the work")
+        void optional_spec902_groupMembersShareTheWork() throws Exception {
+            assumeCapability(Capability.GROUP_WORK_SHARING);
+            Map<String, AtomicInteger> perMember = new ConcurrentHashMap<>();
+            publishToGroup(perMember, "w1", "w2");
+            perMember.forEach((member, count) -> assertTrue(count.get() > 0, member + " got no work: " + perMember));
+        }
+
+        @Test
+        @DisplayName("9.03 every group, and every subscriber without group, gets each message")
+        void required_spec903_eachGroupGetsEveryMessage() throws Exception {
+            String destination = env().destination("fanout");
+            AtomicInteger groupA = new AtomicInteger();
+            AtomicInteger groupB = new AtomicInteger();
+            AtomicInteger solo = new AtomicInteger();
+            connect().subscribe(destination, String.class, SubscribeOptions.group("a"), body -> groupA.incrementAndGet());
+            connect().subscribe(destination, String.class, SubscribeOptions.group("b"), body -> groupB.incrementAndGet());
+            connect().subscribe(destination, String.class, body -> solo.incrementAndGet());
+            for (int i = 0; i < 10; i++) {
+                get(client().publish(destination, "m" + i));
+            }
+            awaitTrue("every group got 10 messages", () -> groupA.get() >= 10 && groupB.get() >= 10 && solo.get() >= 10);
+            assertStaysEqual("group a gets each message once", 10, groupA);
+            assertEquals(10, groupB.get());
+            assertEquals(10, solo.get());
+        }
+    }
+
+    /** A list that a test can wait on. */
+    private static final class BlockingList {
+        private final java.util.concurrent.LinkedBlockingQueue<Message> items = new java.util.concurrent.LinkedBlockingQueue<>();
+
+        void add(Message message) {
+            items.add(message);
+        }
+
+        Message take(Duration timeout) throws InterruptedException {
+            Message message = items.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (message == null) {
+                fail("nothing arrived within " + timeout);
+            }
+            return message;
+        }
+    }
+}

@@ -231,7 +231,9 @@ public final class DefaultBroker implements Broker, RpcClient {
 
     /** Registers the entry before sending, so that no reply can arrive before anyone waits for it. */
     private void send(PendingRequests.Pending entry, Outgoing outgoing) {
-        pending.register(entry);
+        if (!pending.register(entry)) {
+            return;
+        }
         Envelope request = outgoing.envelope(entry.destination).correlationId(entry.correlationId).build();
         try {
             transport.request(request).whenComplete((ignored, failure) -> {

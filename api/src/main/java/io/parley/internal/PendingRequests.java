@@ -40,22 +40,30 @@ final class PendingRequests implements ReplyListener {
         this.timer = timer;
     }
 
-    /** Adds an entry and arms its timeout; fails it at once when the table is full or closed. */
-    void register(Pending pending) {
+    /**
+     * Adds an entry and arms its timeout. Returns false, with the entry failed, when the table is
+     * full or closed: the caller must not send the request then.
+     */
+    boolean register(Pending pending) {
         if (size.incrementAndGet() > capacity) {
             size.decrementAndGet();
             pending.fail(failure(Reason.TOO_MANY_PENDING, pending, capacity + " requests are already waiting;"
                     + " raise BrokerOptions.maxPendingRequests or slow down"));
-            return;
+            return false;
         }
         table.put(pending.correlationId, pending);
         pending.registered = true;
         if (pending.timeout != null) {
             pending.timeoutTask = timer.schedule(pending::expire, pending.timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (table.get(pending.correlationId) != pending) { // ended before its timer was armed
+                pending.timeoutTask.cancel(false);
+            }
         }
         if (closed) { // close() may have swept the table between our caller's check and the put
             pending.fail(failure(Reason.CLOSED, pending, "the broker was closed"));
+            return false;
         }
+        return true;
     }
 
     /** Removes an entry; called by the entry itself when it ends, whatever the reason. */

@@ -1,0 +1,51 @@
+package io.parley.tck.broken;
+
+import io.parley.api.SubscribeOptions;
+import io.parley.internal.memory.MemoryTransportProvider;
+import io.parley.spi.Envelope;
+import io.parley.spi.InboundHandler;
+import io.parley.spi.Transport;
+import io.parley.spi.TransportContext;
+import io.parley.spi.TransportSubscription;
+
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A transport that hands everything to a memory:// transport on the bus named by the URI's
+ * authority ({@code broken-drop://dropbus} uses the memory bus {@code dropbus}). Subclasses break
+ * one thing on purpose, so that the kit can be seen to fail the rules that depend on it.
+ */
+abstract class DelegatingTransport implements Transport {
+
+    protected final Transport delegate;
+
+    protected DelegatingTransport(TransportContext context) {
+        this.delegate = Objects.requireNonNull(new MemoryTransportProvider().open(context), "memory transport");
+    }
+
+    @Override
+    public CompletionStage<Void> publish(Envelope message) {
+        return delegate.publish(message);
+    }
+
+    @Override
+    public CompletionStage<Void> request(Envelope request) {
+        return delegate.request(request);
+    }
+
+    @Override
+    public CompletionStage<Void> reply(Envelope request, Envelope reply) {
+        return delegate.reply(request, reply);
+    }
+
+    @Override
+    public TransportSubscription subscribe(String destination, SubscribeOptions options, InboundHandler handler) {
+        return delegate.subscribe(destination, options, handler);
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}

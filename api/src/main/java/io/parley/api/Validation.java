@@ -10,11 +10,17 @@ final class Validation {
     private Validation() {
     }
 
+    /** Longest duration accepted; waiting for ever is asked for explicitly (RequestOptions.noTimeout()). */
+    static final Duration MAX_DURATION = Duration.ofDays(365);
+
     static void positive(List<String> problems, String name, Duration value) {
         if (value == null) {
             problems.add(name + " must not be null");
         } else if (value.isZero() || value.isNegative()) {
             problems.add(name + " must be positive, was " + value);
+        } else if (value.compareTo(MAX_DURATION) > 0) {
+            problems.add(name + " must be at most " + MAX_DURATION.toDays() + " days, was " + value
+                    + " (a request that waits for ever uses RequestOptions.noTimeout())");
         }
     }
 

@@ -11,7 +11,6 @@ import java.util.regex.Pattern;
 record BrokerUri(URI uri, String scheme, String redacted) {
 
     private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*):");
-    private static final Pattern USER_INFO = Pattern.compile("//[^/?#]*@");
 
     static BrokerUri parse(String text) {
         if (text == null || text.isBlank()) {
@@ -37,9 +36,24 @@ record BrokerUri(URI uri, String scheme, String redacted) {
         }
     }
 
+    /**
+     * Hides user info, query and fragment. Passwords are often left unencoded and may hold '/', '?'
+     * or '#', so everything from "//" to the LAST '@' counts as user info: over-redacting a rare
+     * '@' in a path is harmless, leaking a password is not.
+     */
     static String redact(String text) {
-        String withoutUser = USER_INFO.matcher(text).replaceFirst("//***@");
-        int query = withoutUser.indexOf('?');
+        int authority = text.indexOf("//");
+        int at = text.lastIndexOf('@');
+        String withoutUser = authority >= 0 && at > authority
+                ? text.substring(0, authority + 2) + "***" + text.substring(at)
+                : text;
+        int query = indexOfAny(withoutUser, '?', '#');
         return query < 0 ? withoutUser : withoutUser.substring(0, query) + "?***";
+    }
+
+    private static int indexOfAny(String text, char first, char second) {
+        int a = text.indexOf(first);
+        int b = text.indexOf(second);
+        return a < 0 ? b : b < 0 ? a : Math.min(a, b);
     }
 }

@@ -51,8 +51,8 @@ final class PendingRequests implements ReplyListener {
                     + " raise BrokerOptions.maxPendingRequests or slow down"));
             return false;
         }
+        pending.registered = true; // before the put: an entry that ends at once must still leave
         table.put(pending.correlationId, pending);
-        pending.registered = true;
         if (pending.timeout != null) {
             pending.timeoutTask = timer.schedule(pending::expire, pending.timeout.toNanos(), TimeUnit.NANOSECONDS);
             if (table.get(pending.correlationId) != pending) { // ended before its timer was armed

@@ -17,25 +17,31 @@ final class SingleReply extends PendingRequests.Pending {
     SingleReply(PendingRequests table, String correlationId, String destination, Duration timeout) {
         super(correlationId, destination, timeout);
         this.table = table;
-        future.whenComplete((reply, failure) -> table.remove(this));
+        future.whenComplete((reply, failure) -> table.remove(this)); // cancel() ends it from outside
     }
 
     CompletableFuture<Message> future() {
         return future;
     }
 
+    // Each ending leaves the table BEFORE completing the future: the caller woken by the completion
+    // (or a stage it chained) must not find its own answered request still counted.
+
     @Override
     void deliver(Envelope reply, ReceivedMessage message) {
+        table.remove(this);
         future.complete(message);
     }
 
     @Override
     void fail(RequestException failure) {
+        table.remove(this);
         future.completeExceptionally(failure);
     }
 
     @Override
     void expire() {
+        table.remove(this);
         if (!future.isDone()) {
             future.completeExceptionally(table.failure(Reason.TIMEOUT, this, "no reply in time"));
         }

@@ -37,14 +37,15 @@ final class TransportDiscovery {
 
     static TransportProvider select(BrokerUri uri, BrokerOptions options) {
         String explicit = options.transport().orElseGet(() -> System.getProperty(BrokerOptions.TRANSPORT_PROPERTY));
+        explicit = explicit == null || explicit.isBlank() ? null : explicit.strip();
         List<TransportProvider> providers = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         load(providers, failures);
 
         List<TransportProvider> matches = new ArrayList<>();
         for (TransportProvider provider : providers) {
-            boolean match = explicit != null && !explicit.isBlank()
-                    ? provider.name().equalsIgnoreCase(explicit.strip())
+            boolean match = explicit != null
+                    ? provider.name().equalsIgnoreCase(explicit)
                     : provider.schemes().contains(uri.scheme());
             if (match) {
                 matches.add(provider);
@@ -56,10 +57,10 @@ final class TransportDiscovery {
         List<String> found = providers.stream().map(TransportDiscovery::describe).toList();
         String failed = failures.isEmpty() ? "" : " Failed to load: " + String.join("; ", failures) + ".";
         if (matches.isEmpty()) {
-            String wanted = explicit != null && !explicit.isBlank()
-                    ? "named '" + explicit.strip() + "' (explicit choice)"
+            String wanted = explicit != null
+                    ? "named '" + explicit + "' (explicit choice)"
                     : "for scheme '" + uri.scheme() + "'";
-            String key = explicit != null && !explicit.isBlank() ? explicit.strip().toLowerCase(Locale.ROOT) : uri.scheme();
+            String key = explicit != null ? explicit.toLowerCase(Locale.ROOT) : uri.scheme();
             String artifact = ARTIFACTS.getOrDefault(key, "the Parley transport for '" + key + "'");
             throw new TransportNotFoundException("No Parley transport " + wanted + " to connect to " + uri.redacted()
                     + ". Found: " + (found.isEmpty() ? "none" : String.join(", ", found)) + "." + failed
@@ -69,7 +70,7 @@ final class TransportDiscovery {
         List<String> candidates = matches.stream()
                 .map(p -> p.name() + " (" + p.getClass().getName() + ")").toList();
         throw new AmbiguousTransportException("Several Parley transports claim " + (explicit != null
-                ? "the name '" + explicit.strip() + "'" : "scheme '" + uri.scheme() + "'") + ": "
+                ? "the name '" + explicit + "'" : "scheme '" + uri.scheme() + "'") + ": "
                 + String.join(", ", candidates) + ". Remove all but one from the class path, or choose one with"
                 + " BrokerOptions.transport(...)." + failed, candidates);
     }

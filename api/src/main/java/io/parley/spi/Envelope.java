@@ -106,6 +106,7 @@ public final class Envelope {
         private String correlationId;
         private String replyTo;
         private Map<String, String> headers;
+        private boolean headersOwned; // true once headers is a map of our own that header() may change
         private Object nativeMessage;
 
         private Builder() {
@@ -138,12 +139,14 @@ public final class Envelope {
 
         public Builder headers(Map<String, String> headers) {
             this.headers = headers;
+            this.headersOwned = false;
             return this;
         }
 
         public Builder header(String name, String value) {
-            if (headers == null || !(headers instanceof LinkedHashMap)) {
+            if (!headersOwned) {
                 headers = headers == null ? new LinkedHashMap<>() : new LinkedHashMap<>(headers);
+                headersOwned = true;
             }
             headers.put(name, value);
             return this;

@@ -28,7 +28,10 @@ public final class JsonCodec implements Codec {
 
     /** A codec with a Jackson mapper that ignores unknown properties, as message consumers should. */
     public JsonCodec() {
-        this(new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false));
+        this(new ObjectMapper()
+                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+                // "42 is the answer" is text, not the number 42: the whole body must be one JSON value
+                .configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true));
     }
 
     /** A codec with the caller's mapper (modules, naming strategies...). */

@@ -16,10 +16,26 @@ final class MemoryBus {
 
     private static final ConcurrentHashMap<String, MemoryBus> BUSES = new ConcurrentHashMap<>();
 
+    private final String name;
     private final ConcurrentHashMap<String, List<Queue>> destinations = new ConcurrentHashMap<>();
+    private int connections; // guarded by BUSES.compute: the bus is dropped when its last connection closes
 
-    static MemoryBus named(String name) {
-        return BUSES.computeIfAbsent(name, ignored -> new MemoryBus());
+    private MemoryBus(String name) {
+        this.name = name;
+    }
+
+    /** The bus of that name, created for the first connection. Pair with {@link #detach()}. */
+    static MemoryBus attach(String name) {
+        return BUSES.compute(name, (key, bus) -> {
+            MemoryBus attached = bus == null ? new MemoryBus(key) : bus;
+            attached.connections++;
+            return attached;
+        });
+    }
+
+    /** A connection closed; the last one frees the bus, so unique names in tests do not pile up. */
+    void detach() {
+        BUSES.computeIfPresent(name, (key, bus) -> --bus.connections == 0 ? null : bus);
     }
 
     /** Something that takes messages: a subscription's consumer, or a requester's reply sink. */

@@ -72,12 +72,16 @@ final class MemoryTransport implements Transport {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         bus.remove(replyAddress, replySink);
         for (Consumer consumer : consumers) {
             consumer.close();
         }
+        bus.detach();
     }
 
     private void ensureOpen() {

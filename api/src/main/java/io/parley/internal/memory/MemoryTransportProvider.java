@@ -25,7 +25,7 @@ public final class MemoryTransportProvider implements TransportProvider {
     @Override
     public Transport open(TransportContext context) {
         String name = context.uri().getAuthority();
-        return new MemoryTransport(MemoryBus.named(name == null || name.isBlank() ? "default" : name),
+        return new MemoryTransport(MemoryBus.attach(name == null || name.isBlank() ? "default" : name),
                 context.replies());
     }
 }

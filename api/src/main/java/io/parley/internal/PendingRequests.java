@@ -84,8 +84,18 @@ final class PendingRequests implements ReplyListener {
     /** Fails every entry at once (broker closing), and every later registration. */
     void closeAll() {
         closed = true;
+        failAll(Reason.CLOSED, "the broker was closed while the request waited");
+    }
+
+    @Override
+    public void onConnectionLost(String detail) {
+        log.warn("Failing {} pending request(s): their replies can no longer arrive ({})", size.get(), detail);
+        failAll(Reason.CONNECTION_LOST, detail);
+    }
+
+    private void failAll(Reason reason, String detail) {
         for (Pending pending : table.values()) {
-            pending.fail(failure(Reason.CLOSED, pending, "the broker was closed while the request waited"));
+            pending.fail(failure(reason, pending, detail));
         }
     }
 

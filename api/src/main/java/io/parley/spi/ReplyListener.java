@@ -11,4 +11,12 @@ public interface ReplyListener {
 
     /** The broker said nobody listens on the destination of this request. */
     void onNoResponders(String correlationId);
+
+    /**
+     * The replies to every request sent so far can no longer arrive (e.g. the connection that
+     * carried RabbitMQ's direct reply-to was lost): each pending request fails at once with reason
+     * {@code CONNECTION_LOST} instead of waiting for its timeout. Requests sent afterwards are not
+     * affected. A transport whose replies survive a reconnect does not call it.
+     */
+    void onConnectionLost(String detail);
 }

@@ -430,4 +430,28 @@ class PendingRequestsTest {
         broker.close();
         assertThrows(BrokerClosedException.class, () -> broker.publish("echo", "x"));
     }
+
+    @Test
+    void connectionLostFailsEveryPendingRequestAtOnceButNotLaterOnes() {
+        java.util.concurrent.ScheduledThreadPoolExecutor timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1);
+        try {
+            PendingRequests table = new PendingRequests(10, "test", new io.parley.api.codec.JsonCodec(), timer);
+            SingleReply first = new SingleReply(table, "id-1", "orders", Duration.ofSeconds(30));
+            SingleReply second = new SingleReply(table, "id-2", "orders", null);
+            assertTrue(table.register(first));
+            assertTrue(table.register(second));
+
+            table.onConnectionLost("the reply channel closed");
+
+            assertEquals(Reason.CONNECTION_LOST, requestFailure(first.future(), Reason.CONNECTION_LOST).reason());
+            RequestException e = requestFailure(second.future(), Reason.CONNECTION_LOST);
+            assertTrue(e.getMessage().contains("the reply channel closed"), e.getMessage());
+            assertEquals(0, table.size());
+            SingleReply later = new SingleReply(table, "id-3", "orders", Duration.ofSeconds(30));
+            assertTrue(table.register(later), "requests after the loss are not affected");
+            assertFalse(later.future().isDone());
+        } finally {
+            timer.shutdownNow();
+        }
+    }
 }

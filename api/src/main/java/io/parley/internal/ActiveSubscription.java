@@ -227,7 +227,8 @@ final class ActiveSubscription<T> implements Subscriber {
         });
     }
 
-    private static Throwable unwrap(Throwable failure) {
+    /** The real failure behind a CompletionException. */
+    static Throwable unwrap(Throwable failure) {
         return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 

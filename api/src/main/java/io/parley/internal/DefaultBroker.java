@@ -28,7 +28,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -159,7 +158,7 @@ public final class DefaultBroker implements Broker, RpcClient {
         try {
             return transport.publish(envelope).toCompletableFuture()
                     .exceptionallyCompose(e -> CompletableFuture.failedFuture(
-                            asMessaging(unwrap(e), "Publish to '" + destination + "' failed")));
+                            asMessaging(ActiveSubscription.unwrap(e), "Publish to '" + destination + "' failed")));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(asMessaging(e, "Publish to '" + destination + "' failed"));
         }
@@ -199,10 +198,7 @@ public final class DefaultBroker implements Broker, RpcClient {
 
     @Override
     public CompletableFuture<Message> requestAsync(String destination, Object body, RequestOptions requestOptions) {
-        requireDestination(destination);
-        Objects.requireNonNull(requestOptions, "options");
-        ensureOpen();
-        Outgoing outgoing = Outgoing.of(body, options.codec(), requestOptions.headers());
+        Outgoing outgoing = prepareRequest(destination, body, requestOptions);
         SingleReply entry = new SingleReply(pending, CorrelationIds.next(), destination, timeoutOf(requestOptions));
         send(entry, outgoing);
         return entry.future();
@@ -210,10 +206,7 @@ public final class DefaultBroker implements Broker, RpcClient {
 
     @Override
     public Stream<Message> requestMany(String destination, Object body, RequestOptions requestOptions) {
-        requireDestination(destination);
-        Objects.requireNonNull(requestOptions, "options");
-        ensureOpen();
-        Outgoing outgoing = Outgoing.of(body, options.codec(), requestOptions.headers());
+        Outgoing outgoing = prepareRequest(destination, body, requestOptions);
         ReplyStream entry = new ReplyStream(pending, CorrelationIds.next(), destination, timeoutOf(requestOptions),
                 requestOptions);
         send(entry, outgoing);
@@ -223,6 +216,13 @@ public final class DefaultBroker implements Broker, RpcClient {
     @Override
     public int pendingRequests() {
         return pending.size();
+    }
+
+    private Outgoing prepareRequest(String destination, Object body, RequestOptions requestOptions) {
+        requireDestination(destination);
+        Objects.requireNonNull(requestOptions, "options");
+        ensureOpen();
+        return Outgoing.of(body, options.codec(), requestOptions.headers());
     }
 
     private Duration timeoutOf(RequestOptions requestOptions) {
@@ -238,7 +238,7 @@ public final class DefaultBroker implements Broker, RpcClient {
         try {
             transport.request(request).whenComplete((ignored, failure) -> {
                 if (failure != null) {
-                    entry.fail(sendFailure(entry, unwrap(failure)));
+                    entry.fail(sendFailure(entry, ActiveSubscription.unwrap(failure)));
                 }
             });
         } catch (RuntimeException e) {
@@ -303,10 +303,6 @@ public final class DefaultBroker implements Broker, RpcClient {
         if (destination == null || destination.isBlank()) {
             throw new IllegalArgumentException("destination must not be null or blank");
         }
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
     private MessagingException asMessaging(Throwable failure, String what) {

@@ -61,6 +61,11 @@ public final class KitEnvironment {
         return uri;
     }
 
+    /** The options every broker of the kit is connected with. */
+    public BrokerOptions options() {
+        return options;
+    }
+
     public String transportName() {
         return transportName;
     }

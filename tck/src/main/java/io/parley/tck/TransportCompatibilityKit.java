@@ -2,6 +2,7 @@ package io.parley.tck;
 
 import io.parley.api.Broker;
 import io.parley.api.BrokerClosedException;
+import io.parley.api.BrokerOptions;
 import io.parley.api.Message;
 import io.parley.api.PublishOptions;
 import io.parley.api.RemoteHandlerException;
@@ -203,7 +204,9 @@ public abstract class TransportCompatibilityKit {
         @Test
         @DisplayName("1.01 connecting by URI finds exactly this transport")
         void required_spec101_connectFindsExactlyThisTransport() {
-            try (Broker broker = Broker.connect(env().uri())) {
+            assertTrue(env().options().transport().isEmpty() && System.getProperty(BrokerOptions.TRANSPORT_PROPERTY) == null,
+                    "rule 1.01 checks discovery by scheme: the environment must not choose the transport by name");
+            try (Broker broker = env().connect()) {
                 assertEquals(env().transportName(), broker.transportName(),
                         "the URI scheme must select the transport under test");
             }

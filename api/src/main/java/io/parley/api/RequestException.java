@@ -16,7 +16,10 @@ public class RequestException extends MessagingException {
         NO_RESPONDERS,
         /** The remote handler failed; see {@link RemoteHandlerException}. */
         REMOTE_ERROR,
-        /** The caller cancelled the request. */
+        /**
+         * The thread waiting for the reply was interrupted. (Cancelling the future of
+         * {@link RpcClient#requestAsync} gives the JDK's {@code CancellationException}, as any future does.)
+         */
         CANCELLED,
         /** The broker was closed while the request waited. */
         CLOSED,

@@ -1,36 +1,32 @@
 package io.parley.examples;
 
 import io.parley.api.Broker;
-import io.parley.api.Message;
 import io.parley.api.RequestOptions;
 
 import java.time.Duration;
 import java.util.Optional;
 
-/** The README's quick start, compiled by the build so that it cannot rot (ReadmeTest compares the two). */
+/**
+ * The README's quick start, compiled and run by the build so that it cannot rot: the code between
+ * the markers is, line for line, the README's block after {@code <!-- quick-start -->}
+ * (ReadmeQuickStartTest compares the two and runs this class).
+ */
 public final class QuickStart {
 
     private QuickStart() {
     }
 
     public static void main(String[] args) {
-        greet();
-    }
-
-    static String greet() {
-        String answer;
         // quick-start:begin
         try (Broker broker = Broker.connect("memory://")) {
             // A handler: what it returns is the reply.
             broker.subscribe("greetings", String.class, name -> "Hello, " + name + "!");
 
-            // A blocking request; Optional.empty() means no answer within the timeout.
-            Optional<Message> reply = broker.rpc().request("greetings", "Ada",
+            // A request: blocks for the reply; Optional.empty() means no answer within the timeout.
+            Optional<String> reply = broker.rpc().request("greetings", "Ada", String.class,
                     RequestOptions.timeout(Duration.ofSeconds(5)));
-            answer = reply.map(Message::bodyAsString).orElse("no answer");
-            System.out.println(answer); // Hello, Ada!
+            System.out.println(reply.orElse("no answer")); // Hello, Ada!
         }
         // quick-start:end
-        return answer;
     }
 }

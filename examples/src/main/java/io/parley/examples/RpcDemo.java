@@ -8,116 +8,186 @@ import io.parley.api.RequestOptions;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * The RPC demo: a server and a client, two connections in one process, on the broker URI given as
- * the first argument ({@code memory://demo} by default). Each step prints what it got; the exit
- * status is non-zero when a step did not get what it expected, so the demo doubles as a smoke test.
+ * The RPC demo: a server and a client on two connections of one process, on the broker URI given
+ * as the first argument ({@code memory://demo} by default; {@code nats://localhost:4222} and the
+ * like once their transport jar is on the class path).
+ *
+ * <p>Each step prints what it got and whether that was what it expected. The exit status is
+ * non-zero when a step did not, so the demo doubles as a smoke test of a transport:
+ * {@code mvn -B -q -Pdemo -pl examples -am package -DskipTests -Ddemo.uri=...}.
  */
 public final class RpcDemo {
 
-    /** A typed request and reply. */
+    /** How long a step waits for what it expects before it counts as failed. */
+    private static final Duration PATIENCE = Duration.ofSeconds(10);
+
+    /** A typed request... */
     public record Quote(String item, int quantity) {
     }
 
+    /** ...and its typed reply: records travel as JSON. */
     public record Price(String item, double total) {
     }
 
     private RpcDemo() {
     }
 
-    public static void main(String[] args) throws Exception {
-        System.exit(run(args.length > 0 ? args[0] : "memory://demo", System.out));
+    public static void main(String[] args) throws InterruptedException {
+        int status = run(args.length > 0 ? args[0] : "memory://demo", System.out);
+        if (status != 0) {
+            // Only on failure: under exec:java the demo runs inside Maven's JVM, which must go on otherwise.
+            System.exit(status);
+        }
     }
 
-    /** Runs every step against {@code uri}; returns 0 when all got what they expected. */
-    public static int run(String uri, PrintStream out) throws Exception {
+    /**
+     * Runs every step against {@code uri} and prints them to {@code out}.
+     *
+     * @return 0 when every step got what it expected, 1 otherwise
+     * @throws io.parley.api.MessagingException when the brokers cannot connect (no transport for
+     *                                          the URI, broker unreachable...)
+     */
+    public static int run(String uri, PrintStream out) throws InterruptedException {
+        // Unique-ish destination names, so that runs against a shared broker do not meet.
         String prefix = "demo." + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Duration patience = Duration.ofSeconds(10);
-        RequestOptions waitUpTo = RequestOptions.builder().timeout(patience).throwOnTimeout().build();
+        RequestOptions waitUpTo = RequestOptions.builder().timeout(PATIENCE).throwOnTimeout().build();
         int failures = 0;
 
+        // Two brokers on one URI: two separate connections, as a server and a client in two processes would have.
         try (Broker server = Broker.connect(uri); Broker client = Broker.connect(uri)) {
-            out.println("Parley RPC demo on " + uri + " (transport: " + client.transportName() + ")");
+            out.println("Parley RPC demo on " + uri + " (transport: " + client.transportName()
+                    + "), server and client on two connections");
 
-            // --- the server side: handlers whose return value is the reply
-            server.subscribe(prefix + "upper", String.class, text -> text.toUpperCase());
+            // ---- The server: each handler's return value is its reply.
+            server.subscribe(prefix + "upper", String.class, text -> text.toUpperCase(Locale.ROOT));
             server.subscribe(prefix + "price", Quote.class, quote -> new Price(quote.item(), quote.quantity() * 2.5));
             server.subscribe(prefix + "count", Integer.class,
-                    n -> IntStream.rangeClosed(1, n).mapToObj(i -> "tick " + i)); // a Stream: many replies
+                    n -> IntStream.rangeClosed(1, n).mapToObj(i -> "tick " + i)); // a Stream: one reply per element
             server.subscribe(prefix + "fail", String.class, order -> {
                 throw new IllegalArgumentException("unknown order " + order);
             });
             CountDownLatch slowHandlerMayFinish = new CountDownLatch(1);
             server.subscribe(prefix + "slow", String.class, text -> {
-                slowHandlerMayFinish.await(); // slower than the caller is willing to wait
+                slowHandlerMayFinish.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS); // slower than its caller waits
                 return text;
             });
 
-            // 1. Blocking request, like an HTTP call.
-            Optional<Message> upper = client.rpc().request(prefix + "upper", "hello, parley", waitUpTo);
-            failures += check(out, "blocking request", upper.map(Message::bodyAsString).orElse(null), "HELLO, PARLEY");
-
-            // 2. Typed request: a record goes out as JSON, the reply is decoded into a record.
-            Price price = client.rpc().request(prefix + "price", new Quote("tea", 4), Price.class, waitUpTo).orElseThrow();
-            failures += check(out, "typed request", price, new Price("tea", 10.0));
-
-            // 3. Asynchronous request.
-            CompletableFuture<String> async = client.rpc().requestAsync(prefix + "upper", "async too", waitUpTo)
-                    .thenApply(Message::bodyAsString);
-            failures += check(out, "async request", async.get(patience.toMillis(), TimeUnit.MILLISECONDS), "ASYNC TOO");
-
-            // 4. Non-blocking request: the answer goes to the reply-to destination's own subscriber.
-            LinkedBlockingQueue<String> answers = new LinkedBlockingQueue<>();
-            client.subscribe(prefix + "answers", Message.class, answer -> {
-                answers.add(answer.bodyAsString() + " [correlation " + answer.correlationId() + "]");
-                return null;
-            });
-            client.publish(prefix + "upper", "fire and forget", PublishOptions.builder()
-                    .replyTo(prefix + "answers").correlationId("demo-42").build());
-            failures += check(out, "reply-to", answers.poll(patience.toMillis(), TimeUnit.MILLISECONDS),
-                    "FIRE AND FORGET [correlation demo-42]");
-
-            // 5. One request, many responses (ends at the handler's end-of-stream sentinel).
-            List<String> ticks;
-            try (Stream<Message> replies = client.rpc().requestMany(prefix + "count", 3,
-                    RequestOptions.builder().timeout(patience).build())) {
-                ticks = replies.map(Message::bodyAsString).toList();
-            }
-            failures += check(out, "many responses", ticks, List.of("tick 1", "tick 2", "tick 3"));
-
-            // 6. A failing handler: the caller gets a typed remote error at once, not a timeout.
-            String remote;
             try {
-                client.rpc().request(prefix + "fail", "A-17", waitUpTo);
-                remote = "no error";
-            } catch (RemoteHandlerException e) {
-                remote = e.remoteMessage();
-            }
-            failures += check(out, "remote error", remote, "IllegalArgumentException: unknown order A-17");
+                // ---- The client.
 
-            // 7. A timeout: "no answer", like Propan's None.
-            Optional<Message> none = client.rpc().request(prefix + "slow", "anyone?",
-                    RequestOptions.timeout(Duration.ofMillis(300)));
-            failures += check(out, "timeout gives no answer", none.isEmpty(), true);
-            slowHandlerMayFinish.countDown();
+                // 1. A blocking request, like an HTTP call.
+                failures += step(out, "1. blocking request", "HELLO, PARLEY", () -> {
+                    Optional<Message> reply = client.rpc().request(prefix + "upper", "hello, parley", waitUpTo);
+                    return reply.map(Message::bodyAsString).orElse("no answer");
+                });
+
+                // 2. A typed request: the record goes out as JSON and the reply is decoded into a record.
+                failures += step(out, "2. typed request (record in, record out)", new Price("tea", 10.0), () ->
+                        client.rpc().request(prefix + "price", new Quote("tea", 4), Price.class, waitUpTo)
+                                .orElse(null));
+
+                // 3. An asynchronous request: the future completes with the reply.
+                failures += step(out, "3. async request", "ASYNC TOO", () -> {
+                    CompletableFuture<String> future = client.rpc()
+                            .requestAsync(prefix + "upper", "async too", waitUpTo)
+                            .thenApply(Message::bodyAsString);
+                    out.println("   (the caller is free while the request is in flight)");
+                    return future.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+                });
+
+                // 4. The non-blocking request: publish with a reply-to; the answer goes to that
+                //    destination's own subscriber, with the correlation id the publisher chose.
+                String expectedAnswer = "FIRE AND FORGET (correlation id order-42)";
+                failures += step(out, "4. reply-to (non-blocking request)", expectedAnswer, () -> {
+                    String replies = prefix + "replies";
+                    CountDownLatch answered = new CountDownLatch(1);
+                    AtomicReference<String> answer = new AtomicReference<>();
+                    client.subscribe(replies, Message.class, message -> {
+                        answer.set(message.bodyAsString() + " (correlation id " + message.correlationId() + ")");
+                        answered.countDown();
+                        return null; // the answer carries no reply-to: nothing is sent back
+                    });
+                    client.publish(prefix + "upper", "fire and forget",
+                                    PublishOptions.builder().replyTo(replies).correlationId("order-42").build())
+                            .get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS); // sent (or failed to be)
+                    return answered.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS) ? answer.get() : "no answer";
+                });
+
+                // 5. One request, many responses: the handler streams five ticks; the client takes at
+                //    most three (maxReplies) within the timeout. Without maxReplies the stream would
+                //    end at the handler's end-of-stream marker, after the fifth.
+                List<String> firstThree = List.of("tick 1", "tick 2", "tick 3");
+                failures += step(out, "5. many responses (at most 3 of 5)", firstThree, () -> {
+                    RequestOptions many = RequestOptions.builder().maxReplies(3).timeout(PATIENCE).build();
+                    List<String> got = new ArrayList<>();
+                    try (Stream<Message> replies = client.rpc().requestMany(prefix + "count", 5, many)) {
+                        replies.forEach(reply -> {
+                            out.println("   reply: " + reply.bodyAsString());
+                            got.add(reply.bodyAsString());
+                        });
+                    }
+                    return got;
+                });
+
+                // 6. A failing handler: the caller gets a typed remote error at once, not a timeout.
+                failures += step(out, "6. remote error", "IllegalArgumentException: unknown order A-17", () -> {
+                    try {
+                        client.rpc().request(prefix + "fail", "A-17", waitUpTo);
+                        return "no error";
+                    } catch (RemoteHandlerException e) {
+                        out.println("   caught " + e.getClass().getSimpleName() + ", code " + e.code());
+                        return e.remoteMessage();
+                    }
+                });
+
+                // 7. A timeout: no exception, just no answer (like Propan's None).
+                failures += step(out, "7. timeout", "no answer", () -> {
+                    Optional<Message> reply = client.rpc().request(prefix + "slow", "anyone?",
+                            RequestOptions.timeout(Duration.ofMillis(300)));
+                    return reply.map(Message::bodyAsString).orElse("no answer");
+                });
+            } finally {
+                slowHandlerMayFinish.countDown(); // so that closing the server need not wait for it
+            }
         }
-        out.println(failures == 0 ? "All demo steps got their replies." : failures + " demo step(s) failed.");
+        out.println(failures == 0 ? "All 7 demo steps got what they expected."
+                : failures + " of 7 demo steps did NOT get what they expected.");
         return failures == 0 ? 0 : 1;
     }
 
-    private static int check(PrintStream out, String step, Object got, Object expected) {
+    /** One step of the demo: what it produced, compared with what it should have. */
+    @FunctionalInterface
+    private interface Step {
+        Object run() throws Exception;
+    }
+
+    /** Runs a step and prints its outcome; returns 1 when it failed (wrong result or an exception). */
+    private static int step(PrintStream out, String name, Object expected, Step step) {
+        out.println(name);
+        Object got;
+        try {
+            got = step.run();
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            got = "threw " + e;
+        }
         boolean ok = expected.equals(got);
-        out.printf("%-24s %s %s%n", step + ":", ok ? "ok  " : "FAIL", got + (ok ? "" : " (expected " + expected + ")"));
+        out.println("   -> " + got + (ok ? "   [ok]" : "   [FAIL: expected " + expected + "]"));
         return ok ? 0 : 1;
     }
 }

@@ -7,17 +7,33 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RpcDemoTest {
 
     @Test
-    void demoGetsEveryReplyOnMemory() throws Exception {
+    void everyStepGetsWhatItExpectsOnMemory() throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         int status = RpcDemo.run("memory://demo-test", new PrintStream(printed, true, StandardCharsets.UTF_8));
         String output = printed.toString(StandardCharsets.UTF_8);
+
         assertEquals(0, status, output);
-        assertTrue(output.contains("All demo steps got their replies."), output);
-        assertTrue(output.contains("IllegalArgumentException: unknown order A-17"), output);
+        assertFalse(output.contains("FAIL"), output);
+        assertEquals(7, output.lines().filter(line -> line.endsWith("[ok]")).count(), output);
+        assertTrue(output.contains("All 7 demo steps got what they expected."), output);
+        assertTrue(output.contains("reply: tick 3") && !output.contains("reply: tick 4"), output);
+        assertTrue(output.contains("-> IllegalArgumentException: unknown order A-17"), output);
+    }
+
+    @Test
+    void failsWhenTheTransportDoesNotWork() throws Exception {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        int status = RpcDemo.run("deaf://", new PrintStream(printed, true, StandardCharsets.UTF_8));
+        String output = printed.toString(StandardCharsets.UTF_8);
+
+        assertEquals(1, status, output);
+        assertEquals(7, output.lines().filter(line -> line.contains("[FAIL: expected ")).count(), output);
+        assertTrue(output.contains("7 of 7 demo steps did NOT get what they expected."), output);
     }
 }

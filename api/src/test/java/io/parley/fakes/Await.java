@@ -32,9 +32,8 @@ public final class Await {
     }
 
     /**
-     * Waits until the pending-request table is empty. Used where the entry is removed on another
-     * thread than the one that saw the request complete (the removal may trail the completion by a
-     * moment; see PendingRequestsTest.callerWithinTheBoundNeverGetsTooManyPending).
+     * Waits until the pending-request table is empty: for entries that end on another thread than
+     * the test's (a timeout firing, a stream ended by the caller's pull, a broker closing).
      */
     public static void noPendingRequests(RpcClient rpc) {
         until(() -> rpc.pendingRequests() == 0, Duration.ofSeconds(5),

@@ -30,10 +30,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -148,7 +150,7 @@ public abstract class TransportCompatibilityKit {
         return latch.await(env().timeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    private void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + env().timeout().toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -913,7 +915,7 @@ public abstract class TransportCompatibilityKit {
 
     /** A list that a test can wait on. */
     private static final class BlockingList {
-        private final java.util.concurrent.LinkedBlockingQueue<Message> items = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final LinkedBlockingQueue<Message> items = new LinkedBlockingQueue<>();
 
         void add(Message message) {
             items.add(message);

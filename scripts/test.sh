@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the command README.md gives under "Run every test", and what CI runs (.ci/run).
-# Needs Java 17+ and Maven 3.8+ and nothing else; as root on Debian it installs them when missing.
+# Needs Java 17+, Maven 3.8+, redis-server, nats-server and rabbitmq-server; as root on Debian it
+# installs whatever is missing and starts the brokers that are not running.
 # Extra arguments go to Maven, e.g. bash scripts/test.sh -pl api -am
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +16,44 @@ if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
     fi
 fi
 
-# Brokers: the memory:// transport needs none. When the NATS, RabbitMQ, Redis and Kafka transports
-# land, this is where their brokers get ensured (the one already running, or a private one started
-# from the local binary) before Maven runs their *IT tests.
+# Brokers. The transports' *IT tests talk to real brokers: RabbitMQ on 127.0.0.1:5672 (guest/guest),
+# NATS with JetStream on 127.0.0.1:4222 and Redis on 127.0.0.1:6379 (override with PARLEY_RABBIT_URI,
+# PARLEY_NATS_URI, PARLEY_REDIS_URI). Outage tests also start private instances from the same binaries.
+# Kafka needs nothing here: its tests start a real KRaft broker from Maven's kafka_2.13 artifacts.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() { # port, seconds, name
+    for _ in $(seq 1 "$2"); do port_open "$1" && return 0; sleep 1; done
+    echo "scripts/test.sh: $3 did not open port $1 within $2 s" >&2; exit 1
+}
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "scripts/test.sh: installing ${missing[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "scripts/test.sh: ${missing[*]} not found; install them (Debian: apt-get install ${missing[*]})." >&2
+        exit 127
+    fi
+fi
+# Debian's packages cannot start their services in a container, so start any that is not answering.
+if [ -z "${PARLEY_REDIS_URI:-}" ] && ! port_open 6379; then
+    echo "scripts/test.sh: starting redis-server on 127.0.0.1:6379"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    wait_port 6379 20 redis-server
+fi
+if [ -z "${PARLEY_NATS_URI:-}" ] && ! port_open 4222; then
+    echo "scripts/test.sh: starting nats-server (JetStream) on 127.0.0.1:4222"
+    mkdir -p /tmp/parley-nats-js
+    nohup nats-server -a 127.0.0.1 -p 4222 -js -sd /tmp/parley-nats-js >/tmp/parley-nats-server.log 2>&1 &
+    wait_port 4222 20 nats-server
+fi
+if [ -z "${PARLEY_RABBIT_URI:-}" ] && ! port_open 5672; then
+    echo "scripts/test.sh: starting rabbitmq-server on 127.0.0.1:5672"
+    rabbitmq-server -detached
+    wait_port 5672 90 rabbitmq-server
+fi
 
 mvn -B -ntp -Dstyle.color=never verify "$@"

@@ -14,7 +14,13 @@ public enum Capability {
     LARGE_MESSAGES("carries 1 MiB message bodies"),
 
     /** The members of a group each get a share of the messages (rule 9.02). */
-    GROUP_WORK_SHARING("spreads a group's messages over its members");
+    GROUP_WORK_SHARING("spreads a group's messages over its members"),
+
+    /**
+     * Every group, and every subscriber without a group, gets each message (rule 9.03). A
+     * work-queue destination (a Redis list) hands each message to one consumer only.
+     */
+    FAN_OUT("delivers each message to every group and every subscriber without a group");
 
     private final String description;
 

@@ -1,0 +1,226 @@
+package io.parley.transport.redis.internal;
+
+import io.parley.api.BrokerClosedException;
+import io.parley.api.CodecException;
+import io.parley.api.ConnectionException;
+import io.parley.spi.Envelope;
+import io.parley.spi.InboundHandler;
+import io.parley.spi.TransportSubscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A subscription that reads with blocking commands (BLPOP, XREAD, XREADGROUP) on a connection of
+ * its own, from one daemon thread. The connection breaks: the thread reconnects with a growing
+ * pause. Closing wakes the blocked read with {@code CLIENT UNBLOCK} from a pooled connection, so
+ * that an element Redis already handed over is never lost with a closed socket.
+ */
+abstract class BlockingLoop implements TransportSubscription {
+
+    private static final Logger log = LoggerFactory.getLogger(BlockingLoop.class);
+
+    final RedisSettings settings;
+    final RedisCommands commands;
+    final RedisDestination destination;
+    final String destinationName;
+    final InboundHandler handler;
+    private final String clientName;
+    private final String redactedUri;
+    private final Thread thread;
+    private final Runnable onClosed;
+    volatile boolean running = true;
+    private volatile Jedis connection;
+    private volatile long clientId = -1;
+
+    BlockingLoop(RedisSettings settings, RedisCommands commands, String clientName, String redactedUri,
+                 String destinationName, RedisDestination destination, InboundHandler handler, String threadName,
+                 Runnable onClosed) {
+        this.settings = settings;
+        this.commands = commands;
+        this.clientName = clientName;
+        this.redactedUri = redactedUri;
+        this.destinationName = destinationName;
+        this.destination = destination;
+        this.handler = handler;
+        this.onClosed = onClosed;
+        this.thread = new Thread(this::run, threadName);
+        this.thread.setDaemon(true);
+    }
+
+    /** Runs on each new connection before reading (create the consumer group, find the start id...). */
+    abstract void prepare(Jedis jedis, boolean reconnect);
+
+    /** One blocking read and the dispatch of what it returned. */
+    abstract void readOnce(Jedis jedis);
+
+    /**
+     * Connects and prepares on the caller's thread (so that an unreachable Redis is a
+     * {@link ConnectionException} from subscribe), then starts reading.
+     */
+    void start() {
+        try {
+            connection = connect(false);
+        } catch (JedisException e) {
+            running = false;
+            throw commands.translate("subscribing to '" + destinationName + "'", e);
+        }
+        thread.start();
+    }
+
+    private Jedis connect(boolean reconnect) {
+        Jedis jedis = new Jedis(settings.address, settings.clientConfig(clientName));
+        try {
+            clientId = jedis.clientId();
+            prepare(jedis, reconnect);
+            return jedis;
+        } catch (RuntimeException e) {
+            jedis.close();
+            throw e;
+        }
+    }
+
+    private void run() {
+        long backoff = 50;
+        boolean lost = false;
+        while (running) {
+            try {
+                Jedis jedis = connection;
+                if (jedis == null) {
+                    jedis = connect(true);
+                    connection = jedis;
+                    if (lost) {
+                        log.info("Reading '{}' from {} again", destinationName, redactedUri);
+                        lost = false;
+                    }
+                    backoff = 50;
+                }
+                readOnce(jedis);
+            } catch (JedisException e) {
+                if (!running) {
+                    break;
+                }
+                dropConnection();
+                if (!lost) {
+                    log.warn("Reading '{}' from {} failed ({}); retrying", destinationName, redactedUri, e.toString());
+                    lost = e instanceof JedisConnectionException;
+                } else {
+                    log.debug("Reconnecting to {} for '{}' failed: {}", redactedUri, destinationName, e.toString());
+                }
+                pause(backoff);
+                backoff = Math.min(backoff * 2, settings.reconnectMaxBackoffMillis);
+            } catch (RuntimeException e) {
+                log.error("The reader of '{}' failed; it goes on", destinationName, e);
+                pause(backoff);
+            }
+        }
+        dropConnection();
+    }
+
+    /**
+     * Decodes and hands one message to the core; {@code settled} runs when the core is done with
+     * it: with {@code handled = false} when the subscription refused it because it is closing.
+     * A message that cannot be decoded is logged at WARN and settled as handled.
+     */
+    void dispatch(byte[] raw, String id, Settle settled) {
+        Envelope envelope;
+        try {
+            envelope = EnvelopeCodec.decode(destinationName, raw);
+        } catch (CodecException e) {
+            log.warn("Dropped an unreadable message{} on '{}': {}", id == null ? "" : " (entry " + id + ")",
+                    destinationName, e.getMessage());
+            settled.settle(true);
+            return;
+        }
+        CompletionStage<Void> outcome;
+        try {
+            outcome = handler.onMessage(envelope);
+        } catch (RuntimeException e) {
+            log.error("The core failed on a message of '{}'", destinationName, e);
+            settled.settle(true);
+            return;
+        }
+        outcome.whenComplete((ignored, failure) -> {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            settled.settle(!(cause instanceof BrokerClosedException));
+        });
+    }
+
+    @FunctionalInterface
+    interface Settle {
+        void settle(boolean handled);
+    }
+
+    private void dropConnection() {
+        Jedis jedis = connection;
+        connection = null;
+        if (jedis != null) {
+            try {
+                jedis.close();
+            } catch (RuntimeException ignored) {
+                // already broken
+            }
+        }
+    }
+
+    private void pause(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        synchronized (this) {
+            while (running) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    wait(left);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (!running) {
+                return;
+            }
+            running = false;
+            notifyAll();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.timeoutMillis);
+        while (thread.isAlive() && Thread.currentThread() != thread && System.nanoTime() < deadline) {
+            long id = clientId;
+            if (id >= 0 && connection != null) {
+                try {
+                    commands.run("CLIENT UNBLOCK", jedis -> jedis.clientUnblock(id));
+                } catch (RuntimeException e) {
+                    break; // Redis is unreachable: closing the socket below ends the read
+                }
+            }
+            try {
+                thread.join(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (thread.isAlive() && Thread.currentThread() != thread) {
+            dropConnection();
+            try {
+                thread.join(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        onClosed.run();
+    }
+}

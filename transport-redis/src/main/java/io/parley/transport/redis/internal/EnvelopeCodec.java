@@ -1,0 +1,358 @@
+package io.parley.transport.redis.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parley.api.CodecException;
+import io.parley.spi.Envelope;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns an {@link Envelope} into the bytes of a Redis message and back. Redis has no headers, so
+ * the content type, correlation id, reply-to and user headers travel inside the message.
+ *
+ * <p>Writing uses one {@link EnvelopeFormat}. Reading recognises every shape: the FastStream binary
+ * envelope by its magic bytes, the two JSON shapes by their {@code data} field, and anything else
+ * as a bare payload (no headers, no content type), as FastStream does. A message that starts with
+ * the binary magic but is broken cannot be read and gives a {@link CodecException}.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class EnvelopeCodec {
+
+    /** FastStream's identification header: {@code 89 'B' 'I' 'N' CR LF 1A LF}, as PNG does. */
+    static final byte[] MAGIC = {(byte) 0x89, 0x42, 0x49, 0x4E, 0x0D, 0x0A, 0x1A, 0x0A};
+    static final int VERSION = 1;
+    /** magic (8) + version (2) + headers offset (4) + data offset (4). */
+    static final int HEADERS_OFFSET = 18;
+    private static final int MAX_SHORT = 0xFFFF;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EnvelopeFormat format;
+
+    public EnvelopeCodec(EnvelopeFormat format) {
+        this.format = format;
+    }
+
+    public EnvelopeFormat format() {
+        return format;
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /**
+     * The bytes of {@code envelope} in this codec's format. Its destination is not written (Redis
+     * knows it).
+     *
+     * @throws CodecException when the format cannot carry the envelope: a header longer than 65,535
+     *                        bytes in the binary shape, or a body that is not UTF-8 text in a JSON shape
+     */
+    public byte[] encode(Envelope envelope) {
+        return switch (format) {
+            case FASTSTREAM_BINARY -> encodeBinary(envelope);
+            case FASTSTREAM_JSON -> encodeJson(envelope, false);
+            case PROPAN_JSON -> encodeJson(envelope, true);
+        };
+    }
+
+    private static byte[] encodeBinary(Envelope envelope) {
+        Map<String, String> headers = wireHeaders(envelope, true);
+        byte[][] encoded = new byte[headers.size() * 2][];
+        int size = HEADERS_OFFSET + 2;
+        int i = 0;
+        for (Map.Entry<String, String> header : headers.entrySet()) {
+            byte[] key = header.getKey().getBytes(StandardCharsets.UTF_8);
+            byte[] value = header.getValue().getBytes(StandardCharsets.UTF_8);
+            if (key.length > MAX_SHORT || value.length > MAX_SHORT) {
+                throw new CodecException("Header '" + abbreviate(header.getKey()) + "' is longer than "
+                        + MAX_SHORT + " bytes and cannot travel in the FastStream binary envelope");
+            }
+            encoded[i++] = key;
+            encoded[i++] = value;
+            size += 4 + key.length + value.length;
+        }
+        if (headers.size() > MAX_SHORT) {
+            throw new CodecException("More than " + MAX_SHORT + " headers cannot travel in the FastStream binary envelope");
+        }
+        int dataOffset = size;
+        byte[] body = envelope.body();
+        ByteBuffer out = ByteBuffer.allocate(dataOffset + body.length); // big-endian, as the format wants
+        out.put(MAGIC).putShort((short) VERSION).putInt(HEADERS_OFFSET).putInt(dataOffset);
+        out.putShort((short) headers.size());
+        for (byte[] part : encoded) {
+            out.putShort((short) part.length).put(part);
+        }
+        out.put(body);
+        return out.array();
+    }
+
+    private static byte[] encodeJson(Envelope envelope, boolean propan) {
+        String data = utf8OrFail(envelope.body(), propan ? EnvelopeFormat.PROPAN_JSON : EnvelopeFormat.FASTSTREAM_JSON);
+        ObjectNode root = JSON.createObjectNode();
+        root.put("data", data);
+        ObjectNode headers = root.putObject("headers");
+        // Propan keeps reply_to at the top level and has no correlation id of its own; it passes
+        // unknown headers through, so the correlation id still travels for Parley readers.
+        wireHeaders(envelope, !propan).forEach(headers::put);
+        if (propan) {
+            root.put("reply_to", envelope.replyTo() == null ? "" : envelope.replyTo());
+        }
+        try {
+            return JSON.writeValueAsBytes(root);
+        } catch (JsonProcessingException e) {
+            throw new CodecException("Cannot write the JSON envelope: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** The standard fields first, in FastStream's order, then the user headers. */
+    private static Map<String, String> wireHeaders(Envelope envelope, boolean withReplyTo) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (envelope.correlationId() != null) {
+            headers.put(Envelope.CORRELATION_ID, envelope.correlationId());
+        }
+        if (envelope.contentType() != null) {
+            headers.put(Envelope.CONTENT_TYPE, envelope.contentType());
+        }
+        if (withReplyTo && envelope.replyTo() != null) {
+            headers.put(Envelope.REPLY_TO, envelope.replyTo());
+        }
+        for (Map.Entry<String, String> header : envelope.headers().entrySet()) {
+            headers.putIfAbsent(header.getKey(), header.getValue());
+        }
+        return headers;
+    }
+
+    private static String utf8OrFail(byte[] body, EnvelopeFormat format) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new CodecException("A body of " + body.length + " bytes that is not UTF-8 text cannot travel in the "
+                    + format.propertyValue() + " envelope (its data field is a JSON string); use the "
+                    + EnvelopeFormat.FASTSTREAM_BINARY.propertyValue() + " envelope for binary bodies", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /**
+     * Reads a Redis message of any shape into an envelope for {@code destination}; its native
+     * message is {@code raw}.
+     *
+     * @throws CodecException when {@code raw} starts with the binary magic but is not a valid envelope
+     */
+    public static Envelope decode(String destination, byte[] raw) {
+        if (startsWithMagic(raw)) {
+            return decodeBinary(destination, raw);
+        }
+        if (looksLikeJsonObject(raw)) {
+            Envelope json = decodeJson(destination, raw);
+            if (json != null) {
+                return json;
+            }
+        }
+        return Envelope.builder(destination).body(raw).nativeMessage(raw).build();
+    }
+
+    /**
+     * The shape {@code raw} was written in, or {@code null} for a bare payload: replies are written
+     * in the shape of their request, so that the requester can read them.
+     */
+    public static EnvelopeFormat formatOf(byte[] raw) {
+        if (startsWithMagic(raw)) {
+            return EnvelopeFormat.FASTSTREAM_BINARY;
+        }
+        if (looksLikeJsonObject(raw)) {
+            try {
+                JsonNode root = JSON.readTree(raw);
+                if (root != null && root.isObject() && root.path("data").isTextual()) {
+                    return root.has("reply_to") ? EnvelopeFormat.PROPAN_JSON : EnvelopeFormat.FASTSTREAM_JSON;
+                }
+            } catch (java.io.IOException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static boolean startsWithMagic(byte[] raw) {
+        return raw.length >= MAGIC.length && Arrays.equals(raw, 0, MAGIC.length, MAGIC, 0, MAGIC.length);
+    }
+
+    private static Envelope decodeBinary(String destination, byte[] raw) {
+        if (raw.length < HEADERS_OFFSET + 2) {
+            throw malformed(destination, raw, "it is shorter than the envelope's fixed part");
+        }
+        ByteBuffer in = ByteBuffer.wrap(raw);
+        int version = Short.toUnsignedInt(in.getShort(MAGIC.length));
+        if (version != VERSION) {
+            throw malformed(destination, raw, "format version " + version + " is not supported (only 1)");
+        }
+        long headersOffset = Integer.toUnsignedLong(in.getInt(MAGIC.length + 2));
+        long dataOffset = Integer.toUnsignedLong(in.getInt(MAGIC.length + 6));
+        if (headersOffset < HEADERS_OFFSET || headersOffset + 2 > raw.length || dataOffset > raw.length
+                || dataOffset < headersOffset + 2) {
+            throw malformed(destination, raw, "its offsets (headers " + headersOffset + ", data " + dataOffset
+                    + ") do not fit its " + raw.length + " bytes");
+        }
+        Map<String, String> headers;
+        try {
+            headers = readHeaders(raw, (int) headersOffset, (int) dataOffset, false);
+        } catch (IllegalArgumentException strict) {
+            // FastStream writes the character count of non-ASCII keys and values where the format
+            // says bytes: read such a message by characters before giving up on it.
+            try {
+                headers = readHeaders(raw, (int) headersOffset, (int) dataOffset, true);
+            } catch (IllegalArgumentException lenient) {
+                throw malformed(destination, raw, strict.getMessage());
+            }
+        }
+        byte[] body = Arrays.copyOfRange(raw, (int) dataOffset, raw.length);
+        return fromHeaders(destination, body, headers, null, raw);
+    }
+
+    /** Reads the header block, which must end exactly at {@code end}; counts are bytes or, leniently, characters. */
+    private static Map<String, String> readHeaders(byte[] raw, int start, int end, boolean countsCharacters) {
+        int count = unsignedShort(raw, start, end);
+        int position = start + 2;
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            int keyLength = unsignedShort(raw, position, end);
+            position += 2;
+            int keyEnd = stringEnd(raw, position, keyLength, end, countsCharacters);
+            String key = utf8(raw, position, keyEnd);
+            position = keyEnd;
+            int valueLength = unsignedShort(raw, position, end);
+            position += 2;
+            int valueEnd = stringEnd(raw, position, valueLength, end, countsCharacters);
+            headers.put(key, utf8(raw, position, valueEnd));
+            position = valueEnd;
+        }
+        if (position != end) {
+            throw new IllegalArgumentException("its headers end at byte " + position + " but its data starts at " + end);
+        }
+        return headers;
+    }
+
+    private static int unsignedShort(byte[] raw, int position, int end) {
+        if (position + 2 > end) {
+            throw new IllegalArgumentException("a header length runs past the data offset " + end);
+        }
+        return ((raw[position] & 0xFF) << 8) | (raw[position + 1] & 0xFF);
+    }
+
+    private static int stringEnd(byte[] raw, int position, int length, int end, boolean countsCharacters) {
+        int stop = position;
+        if (!countsCharacters) {
+            stop += length;
+        } else {
+            for (int chars = 0; chars < length && stop < end; chars++) {
+                int lead = raw[stop] & 0xFF;
+                int width = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+                // a code point above U+FFFF counts as one character in Python, as here
+                stop += width;
+            }
+        }
+        if (stop > end) {
+            throw new IllegalArgumentException("a header of " + length + " runs past the data offset " + end);
+        }
+        return stop;
+    }
+
+    private static String utf8(byte[] raw, int from, int to) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(raw, from, to - from)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("a header is not valid UTF-8");
+        }
+    }
+
+    private static boolean looksLikeJsonObject(byte[] raw) {
+        int first = 0;
+        while (first < raw.length && isJsonSpace(raw[first])) {
+            first++;
+        }
+        int last = raw.length - 1;
+        while (last > first && isJsonSpace(raw[last])) {
+            last--;
+        }
+        return first < last && raw[first] == '{' && raw[last] == '}';
+    }
+
+    private static boolean isJsonSpace(byte b) {
+        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
+    }
+
+    /** The JSON shapes, or {@code null} when {@code raw} is some other JSON (then it is a bare payload). */
+    private static Envelope decodeJson(String destination, byte[] raw) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(raw);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+        if (root == null || !root.isObject() || !root.path("data").isTextual()) {
+            return null;
+        }
+        JsonNode headerNode = root.get("headers");
+        if (headerNode != null && !headerNode.isObject() && !headerNode.isNull()) {
+            return null;
+        }
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("data") && !name.equals("headers") && !name.equals("reply_to")) {
+                return null; // a user's own JSON that merely has a "data" field
+            }
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (headerNode != null) {
+            headerNode.fields().forEachRemaining(field -> {
+                JsonNode value = field.getValue();
+                if (!value.isNull()) {
+                    headers.put(field.getKey(), value.isValueNode() ? value.asText() : value.toString());
+                }
+            });
+        }
+        JsonNode topReplyTo = root.get("reply_to"); // Propan
+        String replyTo = topReplyTo != null && topReplyTo.isTextual() ? topReplyTo.asText() : null;
+        byte[] body = root.get("data").asText().getBytes(StandardCharsets.UTF_8);
+        return fromHeaders(destination, body, headers, replyTo, raw);
+    }
+
+    private static Envelope fromHeaders(String destination, byte[] body, Map<String, String> wire,
+                                        String topLevelReplyTo, byte[] raw) {
+        Map<String, String> user = new LinkedHashMap<>(wire);
+        String correlationId = user.remove(Envelope.CORRELATION_ID);
+        String contentType = user.remove(Envelope.CONTENT_TYPE);
+        String replyTo = user.remove(Envelope.REPLY_TO);
+        if (topLevelReplyTo != null && !topLevelReplyTo.isEmpty()) {
+            replyTo = topLevelReplyTo;
+        }
+        return Envelope.builder(destination).body(body).contentType(contentType).correlationId(correlationId)
+                .replyTo(replyTo).headers(user).nativeMessage(raw).build();
+    }
+
+    private static CodecException malformed(String destination, byte[] raw, String why) {
+        return new CodecException("A message of " + raw.length + " bytes on '" + destination
+                + "' starts like a FastStream binary envelope but cannot be read: " + why);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+    }
+}

@@ -1,0 +1,58 @@
+package io.parley.transport.redis.internal;
+
+import io.parley.spi.InboundHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.util.KeyValue;
+
+/**
+ * A list read as a work queue: BLPOP, so each element goes to one consumer whatever its group.
+ * A list has no acknowledgement: an element is consumed once popped (at most once). Only an
+ * element the subscription refuses because it is closing goes back to the head of the list.
+ */
+final class ListConsumer extends BlockingLoop {
+
+    private static final Logger log = LoggerFactory.getLogger(ListConsumer.class);
+    /** Seconds a BLPOP waits; short enough to notice a silently dead connection. */
+    private static final double BLOCK_SECONDS = 5;
+
+    ListConsumer(RedisSettings settings, RedisCommands commands, String clientName, String redactedUri,
+                 String destinationName, RedisDestination destination, InboundHandler handler, String threadName,
+                 Runnable onClosed) {
+        super(settings, commands, clientName, redactedUri, destinationName, destination, handler, threadName,
+                onClosed);
+    }
+
+    @Override
+    void prepare(Jedis jedis, boolean reconnect) {
+        // nothing to set up: elements pushed before the first BLPOP wait in the list
+    }
+
+    @Override
+    void readOnce(Jedis jedis) {
+        KeyValue<byte[], byte[]> popped = jedis.blpop(BLOCK_SECONDS, destination.keyBytes());
+        if (popped == null) {
+            return;
+        }
+        byte[] raw = popped.getValue();
+        if (!running) {
+            pushBack(raw);
+            return;
+        }
+        dispatch(raw, null, handled -> {
+            if (!handled) {
+                pushBack(raw);
+            }
+        });
+    }
+
+    private void pushBack(byte[] raw) {
+        try {
+            commands.run("LPUSH", jedis -> jedis.lpush(destination.keyBytes(), raw));
+        } catch (RuntimeException e) {
+            log.warn("Lost a message of '{}': it was popped while the subscription closed and could not be pushed "
+                    + "back: {}", destinationName, e.getMessage());
+        }
+    }
+}

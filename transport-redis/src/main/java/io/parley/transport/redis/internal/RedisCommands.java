@@ -1,0 +1,81 @@
+package io.parley.transport.redis.internal;
+
+import io.parley.api.ConnectionException;
+import io.parley.api.MessagingException;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.time.Duration;
+import java.util.function.Function;
+
+/**
+ * The pool of command connections shared by every thread of one transport. A Jedis connection is
+ * not thread-safe: each command borrows one for its duration only.
+ */
+final class RedisCommands implements AutoCloseable {
+
+    private final JedisPool pool;
+    private final String redactedUri;
+
+    RedisCommands(RedisSettings settings, String clientName, String redactedUri) {
+        this.redactedUri = redactedUri;
+        GenericObjectPoolConfig<Jedis> config = new GenericObjectPoolConfig<>();
+        config.setMaxTotal(settings.poolSize);
+        config.setMaxIdle(settings.poolSize); // idle connections stay: opening one costs a round trip or three
+        config.setMinIdle(0);
+        config.setMaxWait(Duration.ofMillis(settings.timeoutMillis));
+        config.setJmxEnabled(false);
+        this.pool = new JedisPool(config, settings.address, settings.clientConfig(clientName));
+    }
+
+    /**
+     * Runs {@code command} on a pooled connection. A connection that turns out broken (Redis was
+     * restarted, so every idle connection is dead) is dropped with the other idle ones and the
+     * command is tried once more on a new one.
+     *
+     * @throws ConnectionException when Redis cannot be reached
+     * @throws MessagingException  when Redis refuses the command (wrong key type...)
+     */
+    <T> T run(String what, Function<Jedis, T> command) {
+        try {
+            return once(command);
+        } catch (JedisConnectionException first) {
+            pool.clear();
+            try {
+                return once(command);
+            } catch (JedisException second) {
+                second.addSuppressed(first);
+                throw translate(what, second);
+            }
+        } catch (JedisException e) {
+            throw translate(what, e);
+        }
+    }
+
+    private <T> T once(Function<Jedis, T> command) {
+        try (Jedis jedis = pool.getResource()) {
+            return command.apply(jedis);
+        }
+    }
+
+    RuntimeException translate(String what, JedisException e) {
+        if (e instanceof JedisAccessControlException) {
+            return new ConnectionException("Redis at " + redactedUri + " refused the credentials (" + what
+                    + "); check the user and password of the URI", e);
+        }
+        if (e instanceof JedisConnectionException) {
+            return new ConnectionException("Cannot reach Redis at " + redactedUri + " (" + what + "): "
+                    + e.getMessage() + ". Check that Redis runs and the URI is right", e);
+        }
+        return new MessagingException("Redis at " + redactedUri + " refused " + what + ": " + e.getMessage(), e);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

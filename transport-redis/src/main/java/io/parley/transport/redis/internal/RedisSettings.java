@@ -1,0 +1,203 @@
+package io.parley.transport.redis.internal;
+
+import io.parley.api.ConfigurationException;
+import io.parley.transport.redis.RedisProperties;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisProtocol;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Everything the transport reads from the URI and the broker's properties, checked at once. */
+final class RedisSettings {
+
+    static final int DEFAULT_PORT = 6379;
+
+    private static final Set<String> KNOWN = Set.of(RedisProperties.ENVELOPE, RedisProperties.POOL_SIZE,
+            RedisProperties.TIMEOUT_MS, RedisProperties.RECONNECT_MAX_BACKOFF_MS, RedisProperties.CHANNEL_CLAIM_TTL_MS,
+            RedisProperties.STREAM_CLAIM_IDLE_MS, RedisProperties.STREAM_MAXLEN);
+
+    final HostAndPort address;
+    final String user;
+    final String password;
+    final int database;
+    final boolean tls;
+    final EnvelopeFormat envelope;
+    final int poolSize;
+    final int timeoutMillis;
+    final long reconnectMaxBackoffMillis;
+    final long channelClaimTtlMillis;
+    final long streamClaimIdleMillis;
+    final long streamMaxLen;
+
+    private RedisSettings(Builder b) {
+        this.address = new HostAndPort(b.host, b.port);
+        this.user = b.user;
+        this.password = b.password;
+        this.database = b.database;
+        this.tls = b.tls;
+        this.envelope = b.envelope;
+        this.poolSize = (int) b.poolSize;
+        this.timeoutMillis = (int) b.timeoutMillis;
+        this.reconnectMaxBackoffMillis = b.reconnectMaxBackoffMillis;
+        this.channelClaimTtlMillis = b.channelClaimTtlMillis;
+        this.streamClaimIdleMillis = b.streamClaimIdleMillis;
+        this.streamMaxLen = b.streamMaxLen;
+    }
+
+    /** Connection settings for a client named {@code clientName} (visible in CLIENT LIST). */
+    JedisClientConfig clientConfig(String clientName) {
+        DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
+                .protocol(RedisProtocol.RESP2) // the raw stream replies are parsed in their RESP2 shape
+                .connectionTimeoutMillis(timeoutMillis)
+                .socketTimeoutMillis(timeoutMillis)
+                .database(database)
+                .ssl(tls)
+                .clientName(clientName);
+        if (password != null) {
+            config.user(user).password(password);
+        }
+        return config.build();
+    }
+
+    /**
+     * Reads {@code redis://[user:password@]host[:port][/db]} (or {@code rediss://} for TLS) and the
+     * {@code redis.*} properties.
+     *
+     * @throws ConfigurationException listing every problem; it never holds the password
+     */
+    static RedisSettings parse(URI uri, String redactedUri, Map<String, String> properties) {
+        List<String> problems = new ArrayList<>();
+        Builder b = new Builder();
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("redis") && !scheme.equals("rediss")) {
+            problems.add("the scheme must be redis or rediss, was '" + scheme + "'");
+        }
+        b.tls = scheme.equals("rediss");
+        if (uri.getHost() == null || uri.getHost().isBlank()) {
+            problems.add("the URI has no host (expected redis://host:6379)");
+        } else {
+            b.host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1)
+                    : uri.getHost();
+        }
+        b.port = uri.getPort() == -1 ? DEFAULT_PORT : uri.getPort();
+        String userInfo = uri.getRawUserInfo();
+        if (userInfo != null && !userInfo.isEmpty()) {
+            int colon = userInfo.indexOf(':');
+            if (colon < 0) {
+                problems.add("the user info has no password (expected user:password@ or :password@)");
+            } else {
+                String user = decode(userInfo.substring(0, colon));
+                b.user = user.isEmpty() ? null : user;
+                b.password = decode(userInfo.substring(colon + 1));
+            }
+        }
+        String path = uri.getRawPath();
+        if (path != null && !path.isEmpty() && !path.equals("/")) {
+            try {
+                b.database = Integer.parseInt(path.substring(1));
+                if (b.database < 0) {
+                    problems.add("the database number must not be negative, was " + b.database);
+                }
+            } catch (NumberFormatException e) {
+                problems.add("the path must be a database number such as /0, was '" + path + "'");
+            }
+        }
+        if (uri.getRawQuery() != null) {
+            problems.add("query parameters are not supported; set redis.* broker properties instead");
+        }
+        for (String key : properties.keySet()) {
+            if (key.startsWith("redis.") && !KNOWN.contains(key)) {
+                problems.add("unknown property '" + key + "' (known: " + String.join(", ", new java.util.TreeSet<>(KNOWN)) + ")");
+            }
+        }
+        String envelope = properties.get(RedisProperties.ENVELOPE);
+        if (envelope != null) {
+            b.envelope = EnvelopeFormat.fromProperty(envelope);
+            if (b.envelope == null) {
+                b.envelope = EnvelopeFormat.FASTSTREAM_BINARY;
+                problems.add(RedisProperties.ENVELOPE + " must be faststream-binary, faststream-json or propan-json, was '"
+                        + envelope + "'");
+            }
+        }
+        b.poolSize = number(properties, RedisProperties.POOL_SIZE, b.poolSize, 1, 10_000, problems);
+        b.timeoutMillis = number(properties, RedisProperties.TIMEOUT_MS, b.timeoutMillis, 1, Integer.MAX_VALUE, problems);
+        b.reconnectMaxBackoffMillis = number(properties, RedisProperties.RECONNECT_MAX_BACKOFF_MS,
+                b.reconnectMaxBackoffMillis, 1, Long.MAX_VALUE, problems);
+        b.channelClaimTtlMillis = number(properties, RedisProperties.CHANNEL_CLAIM_TTL_MS, b.channelClaimTtlMillis, 1,
+                Long.MAX_VALUE, problems);
+        b.streamClaimIdleMillis = number(properties, RedisProperties.STREAM_CLAIM_IDLE_MS, b.streamClaimIdleMillis, 1,
+                Long.MAX_VALUE, problems);
+        b.streamMaxLen = number(properties, RedisProperties.STREAM_MAXLEN, b.streamMaxLen, 0, Long.MAX_VALUE, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException("Invalid Redis settings for " + redactedUri + ": "
+                    + String.join("; ", problems), problems);
+        }
+        return new RedisSettings(b);
+    }
+
+    private static long number(Map<String, String> properties, String key, long fallback, long min, long max,
+                               List<String> problems) {
+        String value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            long parsed = Long.parseLong(value.strip());
+            if (parsed < min || parsed > max) {
+                problems.add(key + " must be between " + min + " and " + max + ", was " + parsed);
+                return fallback;
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            problems.add(key + " must be a whole number, was '" + value + "'");
+            return fallback;
+        }
+    }
+
+    /** Percent-decoding of a URI component ('+' stays a plus, unlike form decoding). */
+    private static String decode(String raw) {
+        if (raw.indexOf('%') < 0) {
+            return raw;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%' && i + 2 < raw.length()) {
+                int hi = Character.digit(raw.charAt(i + 1), 16);
+                int lo = Character.digit(raw.charAt(i + 2), 16);
+                if (hi >= 0 && lo >= 0) {
+                    out.write(hi * 16 + lo);
+                    i += 2;
+                    continue;
+                }
+            }
+            byte[] bytes = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+            out.write(bytes, 0, bytes.length);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static final class Builder {
+        String host = "127.0.0.1";
+        int port = DEFAULT_PORT;
+        String user;
+        String password;
+        int database;
+        boolean tls;
+        EnvelopeFormat envelope = EnvelopeFormat.FASTSTREAM_BINARY;
+        long poolSize = 32;
+        long timeoutMillis = 2_000;
+        long reconnectMaxBackoffMillis = 2_000;
+        long channelClaimTtlMillis = 60_000;
+        long streamClaimIdleMillis = 30_000;
+        long streamMaxLen;
+    }
+}

@@ -1,0 +1,275 @@
+package io.parley.transport.redis.internal;
+
+import io.parley.spi.InboundHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A stream subscription. With a group: XREADGROUP in the Redis consumer group named after the
+ * Parley group, XACK once the core is done with the entry, and XAUTOCLAIM of entries another
+ * consumer read but left unacknowledged for {@code redis.stream.claim-idle-ms} (it died), so a
+ * request is not lost with a server instance. While an entry is being handled its idle time is
+ * reset regularly (XCLAIM ... JUSTID), so a slow handler's entry is not taken from it. Without a
+ * group: XREAD from the stream's last entry at subscribe time, every subscriber gets every entry,
+ * nothing to acknowledge.
+ */
+final class StreamConsumer extends BlockingLoop {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamConsumer.class);
+    /** The single field of an entry that holds the envelope, as FastStream writes it. */
+    static final byte[] DATA_FIELD = "__data__".getBytes(StandardCharsets.UTF_8);
+    private static final int COUNT = 10;
+
+    private final String group;
+    private final String consumer;
+    private final long claimIntervalMillis;
+    private final long blockMillis;
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private final ScheduledFuture<?> heartbeat;
+    private long nextClaim;
+    private String lastId; // no-group reader position, used by the loop thread only
+
+    StreamConsumer(RedisSettings settings, RedisCommands commands, String clientName, String redactedUri,
+                   String destinationName, RedisDestination destination, InboundHandler handler, String threadName,
+                   Runnable onClosed, String group, String consumer, ScheduledExecutorService timer) {
+        super(settings, commands, clientName, redactedUri, destinationName, destination, handler, threadName,
+                onClosed);
+        this.group = group;
+        this.consumer = consumer;
+        this.claimIntervalMillis = Math.max(20, Math.min(settings.streamClaimIdleMillis / 2, 5_000));
+        this.blockMillis = Math.min(claimIntervalMillis, 2_000);
+        this.heartbeat = group == null ? null : timer.scheduleWithFixedDelay(this::touchInFlight,
+                claimIntervalMillis, claimIntervalMillis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    void prepare(Jedis jedis, boolean reconnect) {
+        if (group != null) {
+            createGroup(jedis);
+            return;
+        }
+        String newest = newestId(jedis);
+        if (lastId == null) {
+            lastId = newest == null ? "0-0" : newest;
+        } else if (newest == null || compareIds(newest, lastId) < 0) {
+            lastId = "0-0"; // the stream was recreated (Redis restarted without persistence): read it all
+        }
+    }
+
+    private void createGroup(Jedis jedis) {
+        try {
+            jedis.xgroupCreate(destination.keyBytes(), bytes(group), bytes("$"), true);
+        } catch (JedisDataException e) {
+            if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                throw e;
+            }
+        }
+    }
+
+    private String newestId(Jedis jedis) {
+        Object reply = jedis.sendCommand(Protocol.Command.XREVRANGE, destination.keyBytes(), bytes("+"), bytes("-"),
+                bytes("COUNT"), bytes("1"));
+        if (reply instanceof List<?> entries && !entries.isEmpty() && entries.get(0) instanceof List<?> entry) {
+            return text(entry.get(0));
+        }
+        return null;
+    }
+
+    @Override
+    void readOnce(Jedis jedis) {
+        if (group == null) {
+            Object reply = jedis.sendBlockingCommand(Protocol.Command.XREAD, bytes("COUNT"), bytes(COUNT),
+                    bytes("BLOCK"), bytes(blockMillis), bytes("STREAMS"), destination.keyBytes(), bytes(lastId));
+            for (Entry entry : entriesOfRead(reply)) {
+                lastId = entry.id;
+                if (!running) {
+                    return; // nothing to give back: a no-group reader's position is its own
+                }
+                if (entry.data != null) {
+                    dispatch(entry.data, entry.id, handled -> { });
+                }
+            }
+            return;
+        }
+        if (System.nanoTime() - nextClaim >= 0) {
+            claimAbandoned(jedis);
+            nextClaim = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(claimIntervalMillis);
+        }
+        Object reply;
+        try {
+            reply = jedis.sendBlockingCommand(Protocol.Command.XREADGROUP, bytes("GROUP"), bytes(group),
+                    bytes(consumer), bytes("COUNT"), bytes(COUNT), bytes("BLOCK"), bytes(blockMillis),
+                    bytes("STREAMS"), destination.keyBytes(), bytes(">"));
+        } catch (JedisDataException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
+                createGroup(jedis); // the stream or its group was deleted (or Redis restarted empty)
+                return;
+            }
+            throw e;
+        }
+        for (Entry entry : entriesOfRead(reply)) {
+            handle(entry);
+        }
+    }
+
+    /** Takes over entries that other consumers of the group read but never acknowledged. */
+    private void claimAbandoned(Jedis jedis) {
+        String cursor = "0-0";
+        for (int round = 0; round < 10 && running; round++) {
+            Object reply = jedis.sendCommand(Protocol.Command.XAUTOCLAIM, destination.keyBytes(), bytes(group),
+                    bytes(consumer), bytes(settings.streamClaimIdleMillis), bytes(cursor), bytes("COUNT"),
+                    bytes(COUNT));
+            if (!(reply instanceof List<?> parts) || parts.size() < 2) {
+                return;
+            }
+            cursor = text(parts.get(0));
+            List<Entry> claimed = entries(parts.get(1));
+            if (!claimed.isEmpty()) {
+                log.info("Claimed {} entries of '{}' (group '{}') that another consumer left unacknowledged for "
+                        + "more than {} ms", claimed.size(), destinationName, group, settings.streamClaimIdleMillis);
+            }
+            for (Entry entry : claimed) {
+                handle(entry);
+            }
+            if ("0-0".equals(cursor)) {
+                return;
+            }
+        }
+    }
+
+    private void handle(Entry entry) {
+        if (!running) {
+            return; // stays pending: another member claims it after the idle time
+        }
+        if (entry.data == null) {
+            log.warn("Dropped entry {} of '{}': it has no {} field; acknowledged so that it is not claimed again",
+                    entry.id, destinationName, new String(DATA_FIELD, StandardCharsets.UTF_8));
+            ack(entry.id);
+            return;
+        }
+        inFlight.add(entry.id);
+        dispatch(entry.data, entry.id, handled -> {
+            inFlight.remove(entry.id);
+            if (handled) {
+                ack(entry.id);
+            }
+        });
+    }
+
+    private void ack(String id) {
+        try {
+            commands.run("XACK", jedis -> jedis.xack(destination.keyBytes(), bytes(group), bytes(id)));
+        } catch (RuntimeException e) {
+            log.warn("Could not acknowledge entry {} of '{}' (group '{}'); it will be handled again after {} ms: {}",
+                    id, destinationName, group, settings.streamClaimIdleMillis, e.getMessage());
+        }
+    }
+
+    /** Resets the idle time of the entries being handled, so that nobody claims them meanwhile. */
+    private void touchInFlight() {
+        if (inFlight.isEmpty() || !running) {
+            return;
+        }
+        List<byte[]> args = new ArrayList<>();
+        args.add(destination.keyBytes());
+        args.add(bytes(group));
+        args.add(bytes(consumer));
+        args.add(bytes("0"));
+        for (String id : inFlight) {
+            args.add(bytes(id));
+        }
+        args.add(bytes("JUSTID"));
+        try {
+            commands.run("XCLAIM", jedis -> jedis.sendCommand(Protocol.Command.XCLAIM, args.toArray(new byte[0][])));
+        } catch (RuntimeException e) {
+            log.debug("Could not refresh the entries being handled on '{}': {}", destinationName, e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (heartbeat != null) {
+            heartbeat.cancel(false);
+        }
+        super.close();
+    }
+
+    // ---- RESP2 replies of XREAD / XREADGROUP / XAUTOCLAIM
+
+    record Entry(String id, byte[] data) {
+    }
+
+    /** [[key, [[id, [field, value, ...]], ...]], ...] or null on timeout. */
+    static List<Entry> entriesOfRead(Object reply) {
+        List<Entry> entries = new ArrayList<>();
+        if (reply instanceof List<?> streams) {
+            for (Object stream : streams) {
+                if (stream instanceof List<?> pair && pair.size() == 2) {
+                    entries.addAll(entries(pair.get(1)));
+                }
+            }
+        }
+        return entries;
+    }
+
+    static List<Entry> entries(Object list) {
+        List<Entry> entries = new ArrayList<>();
+        if (list instanceof List<?> items) {
+            for (Object item : items) {
+                if (item instanceof List<?> entry && !entry.isEmpty()) {
+                    entries.add(new Entry(text(entry.get(0)), entry.size() > 1 ? data(entry.get(1)) : null));
+                }
+            }
+        }
+        return entries;
+    }
+
+    private static byte[] data(Object fields) {
+        if (fields instanceof List<?> values) {
+            for (int i = 0; i + 1 < values.size(); i += 2) {
+                if (values.get(i) instanceof byte[] name && java.util.Arrays.equals(name, DATA_FIELD)
+                        && values.get(i + 1) instanceof byte[] value) {
+                    return value;
+                }
+            }
+        }
+        return null;
+    }
+
+    static int compareIds(String a, String b) {
+        long[] x = parseId(a);
+        long[] y = parseId(b);
+        int first = Long.compareUnsigned(x[0], y[0]);
+        return first != 0 ? first : Long.compareUnsigned(x[1], y[1]);
+    }
+
+    private static long[] parseId(String id) {
+        int dash = id.indexOf('-');
+        return dash < 0 ? new long[]{Long.parseUnsignedLong(id), 0}
+                : new long[]{Long.parseUnsignedLong(id.substring(0, dash)), Long.parseUnsignedLong(id.substring(dash + 1))};
+    }
+
+    private static String text(Object value) {
+        return value instanceof byte[] raw ? new String(raw, StandardCharsets.UTF_8) : String.valueOf(value);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(long number) {
+        return Long.toString(number).getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,18 @@
+package io.parley.transport.redis;
+
+import io.parley.tck.Capability;
+import io.parley.tck.KitEnvironment;
+import io.parley.tck.TransportCompatibilityKit;
+
+/** The compatibility kit on Lists (list:<key>), the work-queue kind. */
+class RedisListCompatibilityIT extends TransportCompatibilityKit {
+
+    @Override
+    protected KitEnvironment environment() {
+        return KitEnvironment.builder(RedisTestSupport.URI, "redis")
+                .destinationPrefix("list:parley-tck")
+                .lacks(Capability.FAN_OUT, "a Redis list is a work queue: each element is popped by one consumer, whatever the groups")
+                .lacks(Capability.NO_RESPONDERS, "RPUSH to a list cannot tell whether anyone consumes it")
+                .build();
+    }
+}

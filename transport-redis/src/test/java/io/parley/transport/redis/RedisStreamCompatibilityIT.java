@@ -1,0 +1,17 @@
+package io.parley.transport.redis;
+
+import io.parley.tck.Capability;
+import io.parley.tck.KitEnvironment;
+import io.parley.tck.TransportCompatibilityKit;
+
+/** The compatibility kit on Streams (stream:<key>) with consumer groups. */
+class RedisStreamCompatibilityIT extends TransportCompatibilityKit {
+
+    @Override
+    protected KitEnvironment environment() {
+        return KitEnvironment.builder(RedisTestSupport.URI, "redis")
+                .destinationPrefix("stream:parley-tck")
+                .lacks(Capability.NO_RESPONDERS, "XADD to a stream cannot tell whether anyone consumes it")
+                .build();
+    }
+}

@@ -176,10 +176,7 @@ public final class EnvelopeCodec {
         }
         if (looksLikeJsonObject(raw)) {
             try {
-                JsonNode root = JSON.readTree(raw);
-                if (root != null && root.isObject() && root.path("data").isTextual()) {
-                    return root.has("reply_to") ? EnvelopeFormat.PROPAN_JSON : EnvelopeFormat.FASTSTREAM_JSON;
-                }
+                return jsonShape(JSON.readTree(raw));
             } catch (java.io.IOException e) {
                 return null;
             }
@@ -306,19 +303,10 @@ public final class EnvelopeCodec {
         } catch (java.io.IOException e) {
             return null;
         }
-        if (root == null || !root.isObject() || !root.path("data").isTextual()) {
+        if (jsonShape(root) == null) {
             return null;
         }
         JsonNode headerNode = root.get("headers");
-        if (headerNode != null && !headerNode.isObject() && !headerNode.isNull()) {
-            return null;
-        }
-        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!name.equals("data") && !name.equals("headers") && !name.equals("reply_to")) {
-                return null; // a user's own JSON that merely has a "data" field
-            }
-        }
         Map<String, String> headers = new LinkedHashMap<>();
         if (headerNode != null) {
             headerNode.fields().forEachRemaining(field -> {
@@ -332,6 +320,28 @@ public final class EnvelopeCodec {
         String replyTo = topReplyTo != null && topReplyTo.isTextual() ? topReplyTo.asText() : null;
         byte[] body = root.get("data").asText().getBytes(StandardCharsets.UTF_8);
         return fromHeaders(destination, body, headers, replyTo, raw);
+    }
+
+    /**
+     * Which JSON envelope {@code root} is, or {@code null} when it is some other JSON: an object with
+     * a string {@code data}, an optional {@code headers} object, an optional {@code reply_to} (Propan),
+     * and nothing else.
+     */
+    private static EnvelopeFormat jsonShape(JsonNode root) {
+        if (root == null || !root.isObject() || !root.path("data").isTextual()) {
+            return null;
+        }
+        JsonNode headerNode = root.get("headers");
+        if (headerNode != null && !headerNode.isObject() && !headerNode.isNull()) {
+            return null;
+        }
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("data") && !name.equals("headers") && !name.equals("reply_to")) {
+                return null; // a user's own JSON that merely has a "data" field
+            }
+        }
+        return root.has("reply_to") ? EnvelopeFormat.PROPAN_JSON : EnvelopeFormat.FASTSTREAM_JSON;
     }
 
     private static Envelope fromHeaders(String destination, byte[] body, Map<String, String> wire,

@@ -57,7 +57,9 @@ final class StreamConsumer extends BlockingLoop {
     @Override
     void prepare(Jedis jedis, boolean reconnect) {
         if (group != null) {
-            createGroup(jedis);
+            // a new subscription starts at the end; after a reconnect the group may be missing because
+            // Redis restarted empty, and then every entry in the new stream is unhandled: start at 0
+            createGroup(jedis, reconnect ? "0" : "$");
             return;
         }
         String newest = newestId(jedis);
@@ -68,9 +70,9 @@ final class StreamConsumer extends BlockingLoop {
         }
     }
 
-    private void createGroup(Jedis jedis) {
+    private void createGroup(Jedis jedis, String startId) {
         try {
-            jedis.xgroupCreate(destination.keyBytes(), bytes(group), bytes("$"), true);
+            jedis.xgroupCreate(destination.keyBytes(), bytes(group), bytes(startId), true);
         } catch (JedisDataException e) {
             if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
                 throw e;
@@ -114,7 +116,7 @@ final class StreamConsumer extends BlockingLoop {
                     bytes("STREAMS"), destination.keyBytes(), bytes(">"));
         } catch (JedisDataException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
-                createGroup(jedis); // the stream or its group was deleted (or Redis restarted empty)
+                createGroup(jedis, "0"); // the stream or its group was deleted (or Redis restarted empty)
                 return;
             }
             throw e;

@@ -1,0 +1,74 @@
+package io.parley.transport.redis;
+
+import redis.clients.jedis.Jedis;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A redis-server of the test's own, on a free port, that the test can kill and start again on the
+ * same port. Nothing is persisted ({@code --save "" --appendonly no}).
+ */
+final class PrivateRedis implements AutoCloseable {
+
+    private final int port;
+    private final Path directory;
+    private Process process;
+
+    PrivateRedis() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        directory = Files.createTempDirectory("parley-redis-it-");
+        start();
+    }
+
+    String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    int port() {
+        return port;
+    }
+
+    void start() throws IOException {
+        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", directory.toString())
+                .directory(directory.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(directory.resolve("redis.log").toFile())
+                .start();
+        RedisTestSupport.awaitTrue("the private redis-server on port " + port + " answers", Duration.ofSeconds(10),
+                () -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("redis-server exited; see " + directory.resolve("redis.log"));
+                    }
+                    try (Jedis jedis = new Jedis("127.0.0.1", port)) {
+                        return "PONG".equals(jedis.ping());
+                    } catch (RuntimeException e) {
+                        return false;
+                    }
+                });
+    }
+
+    /** Kills the server at once (SIGKILL), as a crash would. */
+    void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        kill();
+        try (var files = Files.walk(directory)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+    }
+}

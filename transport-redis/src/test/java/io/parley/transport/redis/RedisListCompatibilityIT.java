@@ -3,6 +3,7 @@ package io.parley.transport.redis;
 import io.parley.tck.Capability;
 import io.parley.tck.KitEnvironment;
 import io.parley.tck.TransportCompatibilityKit;
+import org.junit.jupiter.api.AfterAll;
 
 /** The compatibility kit on Lists (list:<key>), the work-queue kind. */
 class RedisListCompatibilityIT extends TransportCompatibilityKit {
@@ -14,5 +15,10 @@ class RedisListCompatibilityIT extends TransportCompatibilityKit {
                 .lacks(Capability.FAN_OUT, "a Redis list is a work queue: each element is popped by one consumer, whatever the groups")
                 .lacks(Capability.NO_RESPONDERS, "RPUSH to a list cannot tell whether anyone consumes it")
                 .build();
+    }
+
+    @AfterAll
+    static void deleteTheKitsKeys() {
+        RedisTestSupport.deleteKeys("parley-tck.*");
     }
 }

@@ -3,6 +3,7 @@ package io.parley.transport.redis;
 import io.parley.tck.Capability;
 import io.parley.tck.KitEnvironment;
 import io.parley.tck.TransportCompatibilityKit;
+import org.junit.jupiter.api.AfterAll;
 
 /** The compatibility kit on Streams (stream:<key>) with consumer groups. */
 class RedisStreamCompatibilityIT extends TransportCompatibilityKit {
@@ -13,5 +14,10 @@ class RedisStreamCompatibilityIT extends TransportCompatibilityKit {
                 .destinationPrefix("stream:parley-tck")
                 .lacks(Capability.NO_RESPONDERS, "XADD to a stream cannot tell whether anyone consumes it")
                 .build();
+    }
+
+    @AfterAll
+    static void deleteTheKitsKeys() {
+        RedisTestSupport.deleteKeys("parley-tck.*");
     }
 }

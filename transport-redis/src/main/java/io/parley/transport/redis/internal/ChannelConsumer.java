@@ -25,6 +25,7 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
     private static final byte[] CLAIMED = {'1'};
 
     private final String destinationName;
+    private final String channel;
     private final String group;
     private final InboundHandler handler;
     private final RedisCommands commands;
@@ -38,6 +39,7 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
         this.settings = settings;
         this.commands = commands;
         this.destinationName = destinationName;
+        this.channel = destination.key(); // "orders" and "channel:orders" are one channel, so one claim
         this.group = group;
         this.handler = handler;
         this.onClosed = onClosed;
@@ -67,7 +69,7 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
      * handles the message: a possible duplicate rather than a loss.
      */
     private boolean claim(byte[] message) {
-        byte[] key = ("parley:claim:" + group + ":" + destinationName + ":" + digest(message))
+        byte[] key = ("parley:claim:" + group + ":" + channel + ":" + digest(message))
                 .getBytes(StandardCharsets.UTF_8);
         try {
             String won = commands.run("SET NX (group claim)", jedis -> jedis.set(key, CLAIMED,

@@ -54,13 +54,15 @@ final class RedisSettings {
 
     /** Connection settings for a client named {@code clientName} (visible in CLIENT LIST). */
     JedisClientConfig clientConfig(String clientName) {
+        // CLIENT SETNAME refuses spaces and newlines, which a destination name may hold
+        String safeName = clientName.replaceAll("[^!-~]", "_");
         DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
                 .protocol(RedisProtocol.RESP2) // the raw stream replies are parsed in their RESP2 shape
                 .connectionTimeoutMillis(timeoutMillis)
                 .socketTimeoutMillis(timeoutMillis)
                 .database(database)
                 .ssl(tls)
-                .clientName(clientName);
+                .clientName(safeName);
         if (password != null) {
             config.user(user).password(password);
         }

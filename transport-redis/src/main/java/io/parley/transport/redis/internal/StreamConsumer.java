@@ -121,7 +121,18 @@ final class StreamConsumer extends BlockingLoop {
             }
             throw e;
         }
-        for (Entry entry : entriesOfRead(reply)) {
+        handleAll(entriesOfRead(reply));
+    }
+
+    /**
+     * Hands a batch to the core. The whole batch counts as in flight from the start, so that the
+     * heartbeat also covers the entries still waiting while the subscription is at its concurrency.
+     */
+    private void handleAll(List<Entry> entries) {
+        for (Entry entry : entries) {
+            inFlight.add(entry.id);
+        }
+        for (Entry entry : entries) {
             handle(entry);
         }
     }
@@ -142,9 +153,7 @@ final class StreamConsumer extends BlockingLoop {
                 log.info("Claimed {} entries of '{}' (group '{}') that another consumer left unacknowledged for "
                         + "more than {} ms", claimed.size(), destinationName, group, settings.streamClaimIdleMillis);
             }
-            for (Entry entry : claimed) {
-                handle(entry);
-            }
+            handleAll(claimed);
             if ("0-0".equals(cursor)) {
                 return;
             }
@@ -153,15 +162,16 @@ final class StreamConsumer extends BlockingLoop {
 
     private void handle(Entry entry) {
         if (!running) {
+            inFlight.remove(entry.id);
             return; // stays pending: another member claims it after the idle time
         }
         if (entry.data == null) {
+            inFlight.remove(entry.id);
             log.warn("Dropped entry {} of '{}': it has no {} field; acknowledged so that it is not claimed again",
                     entry.id, destinationName, new String(DATA_FIELD, StandardCharsets.UTF_8));
             ack(entry.id);
             return;
         }
-        inFlight.add(entry.id);
         dispatch(entry.data, entry.id, handled -> {
             inFlight.remove(entry.id);
             if (handled) {

@@ -78,6 +78,15 @@ class RedisLifecycleIT {
     }
 
     @Test
+    void redisSubscriptionPropertiesAreRefusedNotIgnored() {
+        try (Broker broker = Broker.connect(RedisTestSupport.URI)) {
+            ConfigurationException e = assertThrows(ConfigurationException.class, () -> broker.subscribe("x", String.class,
+                    SubscribeOptions.builder().property("redis.kind", "list").build(), body -> body));
+            assertTrue(e.getMessage().contains("redis.kind"), e.getMessage());
+        }
+    }
+
+    @Test
     void badPropertiesAreAConfigurationExceptionListingEveryProblem() {
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> Broker.connect(RedisTestSupport.URI,
                 BrokerOptions.builder().property(RedisProperties.ENVELOPE, "xml")

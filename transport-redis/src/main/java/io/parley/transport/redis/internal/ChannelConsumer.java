@@ -6,6 +6,7 @@ import io.parley.spi.InboundHandler;
 import io.parley.spi.TransportSubscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.params.SetParams;
 
 import java.nio.ByteBuffer;
@@ -59,6 +60,8 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
             end
             return 0
             """).getBytes(StandardCharsets.UTF_8);
+
+    private static final byte[] CLAIM_SCRIPT_SHA = sha1Hex(CLAIM_SCRIPT);
 
     private final String destinationName;
     private final String channel;
@@ -133,8 +136,15 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
         long hash = Integer.toUnsignedLong(ByteBuffer.wrap(digest).getInt());
         long outcome;
         try {
-            Object result = commands.run("claim script", jedis -> jedis.eval(CLAIM_SCRIPT, List.of(claimKey, membersKey),
-                    List.of(memberId, bytes(settings.channelClaimTtlMillis), bytes(hash))));
+            List<byte[]> keys = List.of(claimKey, membersKey);
+            List<byte[]> args = List.of(memberId, bytes(settings.channelClaimTtlMillis), bytes(hash));
+            Object result = commands.run("claim script", jedis -> {
+                try {
+                    return jedis.evalsha(CLAIM_SCRIPT_SHA, keys, args);
+                } catch (JedisNoScriptException notLoadedYet) { // first use on this server, or it restarted
+                    return jedis.eval(CLAIM_SCRIPT, keys, args);
+                }
+            });
             outcome = result instanceof Long number ? number : 0;
         } catch (RuntimeException e) {
             log.warn("Could not claim a message of '{}' for group '{}' ({}); handling it, another member may too",
@@ -193,6 +203,15 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
             return MessageDigest.getInstance("SHA-256").digest(message);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private static byte[] sha1Hex(byte[] script) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(script))
+                    .getBytes(StandardCharsets.US_ASCII);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is part of every JDK", e);
         }
     }
 

@@ -28,7 +28,7 @@ abstract class PubSubLoop {
     private final byte[] channel;
     private final boolean pattern;
     private final Thread thread;
-    private final Listener listener = new Listener();
+    private volatile Listener listener; // a fresh one per connection: it holds that connection's state
     private volatile boolean running = true;
     private volatile Jedis connection;
     /** Completes when the current connection's subscription is confirmed; replaced after a loss. */
@@ -111,6 +111,8 @@ abstract class PubSubLoop {
             try {
                 jedis = new Jedis(settings.address, settings.clientConfig(clientName));
                 connection = jedis;
+                Listener listener = new Listener();
+                this.listener = listener;
                 if (!running) {
                     break;
                 }
@@ -176,8 +178,9 @@ abstract class PubSubLoop {
             notifyAll();
         }
         subscribed.completeExceptionally(new ConnectionException("closed"));
+        Listener listener = this.listener;
         try {
-            if (listener.isSubscribed()) {
+            if (listener != null && listener.isSubscribed()) {
                 if (pattern) {
                     listener.punsubscribe();
                 } else {
@@ -218,12 +221,22 @@ abstract class PubSubLoop {
     private final class Listener extends BinaryJedisPubSub {
         @Override
         public void onMessage(byte[] channel, byte[] message) {
-            PubSubLoop.this.onMessage(channel, message);
+            deliver(channel, message);
         }
 
         @Override
         public void onPMessage(byte[] pattern, byte[] channel, byte[] message) {
-            PubSubLoop.this.onMessage(channel, message);
+            deliver(channel, message);
+        }
+
+        /** A failure here must not end the subscription: it would look like a lost connection. */
+        private void deliver(byte[] channel, byte[] message) {
+            try {
+                PubSubLoop.this.onMessage(channel, message);
+            } catch (RuntimeException e) {
+                log.error("A message on '{}' could not be handled; the subscription goes on",
+                        new String(channel, StandardCharsets.UTF_8), e);
+            }
         }
 
         @Override

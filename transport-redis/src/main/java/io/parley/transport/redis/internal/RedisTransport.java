@@ -2,6 +2,7 @@ package io.parley.transport.redis.internal;
 
 import io.parley.api.BrokerClosedException;
 import io.parley.api.CodecException;
+import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.api.SubscribeOptions;
 import io.parley.spi.Envelope;
@@ -14,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.params.XAddParams;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -197,6 +199,13 @@ final class RedisTransport implements Transport {
     public TransportSubscription subscribe(String destinationName, SubscribeOptions options,
                                            io.parley.spi.InboundHandler handler) {
         ensureOpen();
+        List<String> unknown = options.properties().keySet().stream().filter(key -> key.startsWith("redis.")).sorted()
+                .toList();
+        if (!unknown.isEmpty()) {
+            throw new ConfigurationException("The Redis transport reads no subscription properties, got " + unknown
+                    + "; choose the kind of destination by its prefix (list:, stream:) and set redis.* properties on "
+                    + "BrokerOptions");
+        }
         RedisDestination destination = RedisDestination.parse(destinationName);
         String group = options.group().orElse(null);
         String threadName = name + "-" + destination.kind().name().toLowerCase(java.util.Locale.ROOT) + "-"

@@ -203,6 +203,49 @@ class RedisInteropIT {
         assertEquals("fs-cid", reply.path("headers").path("correlation_id").asText());
     }
 
+    @Test
+    void fastStreamStreamRequestIsAnsweredByAParleyGroupMember() throws Exception {
+        String key = prefix + "stream";
+        resources.add(() -> RedisTestSupport.deleteKeys(key));
+        connect().subscribe("stream:" + key, String.class, io.parley.api.SubscribeOptions.group("svc"),
+                body -> "stream:" + body);
+        String inbox = prefix + "inbox-" + UUID.randomUUID();
+        BlockingQueue<byte[]> replies = new LinkedBlockingQueue<>();
+        peerSubscribe(inbox, replies::add);
+
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("correlation_id", "stream-cid");
+        headers.put("content-type", "text/plain");
+        headers.put("reply_to", inbox);
+        try (Jedis jedis = new Jedis(URI.create(RedisTestSupport.URI))) {
+            jedis.xadd(key.getBytes(StandardCharsets.UTF_8), redis.clients.jedis.params.XAddParams.xAddParams(),
+                    Map.of("__data__".getBytes(StandardCharsets.UTF_8),
+                            fastStreamBinary(headers, TEXT.getBytes(StandardCharsets.UTF_8))));
+        }
+        byte[] raw = replies.poll(10, TimeUnit.SECONDS);
+        assertNotNull(raw, "the Parley group member replied on reply_to");
+        Parsed reply = parseFastStreamBinary(raw);
+        assertEquals("stream-cid", reply.headers().get("correlation_id"));
+        assertEquals("stream:" + TEXT, new String(reply.data(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void parleyPublishToAListIsAFastStreamEnvelopeForAPeer() throws Exception {
+        String key = prefix + "list";
+        resources.add(() -> RedisTestSupport.deleteKeys(key));
+        connect().publish("list:" + key, Map.of("n", 1), io.parley.api.PublishOptions.builder()
+                .header("tenant", "acme").correlationId("list-cid").build()).get(5, TimeUnit.SECONDS);
+        try (Jedis jedis = new Jedis(URI.create(RedisTestSupport.URI))) {
+            var popped = jedis.blpop(5.0, key.getBytes(StandardCharsets.UTF_8));
+            assertNotNull(popped, "the element is in the list");
+            Parsed message = parseFastStreamBinary(popped.getValue());
+            assertEquals("list-cid", message.headers().get("correlation_id"));
+            assertEquals("application/json", message.headers().get("content-type"));
+            assertEquals("acme", message.headers().get("tenant"));
+            assertEquals(1, JSON.readTree(message.data()).path("n").asInt());
+        }
+    }
+
     // ---- Parley requester, peer responder
 
     @Test

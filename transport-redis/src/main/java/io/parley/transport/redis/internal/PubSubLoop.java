@@ -29,6 +29,7 @@ abstract class PubSubLoop {
     private final boolean pattern;
     private final Thread thread;
     private volatile Listener listener; // a fresh one per connection: it holds that connection's state
+    private boolean recovering; // the loop thread's own: the subscription was lost and is not back yet
     private volatile boolean running = true;
     private volatile Jedis connection;
     /** Completes when the current connection's subscription is confirmed; replaced after a loss. */
@@ -137,6 +138,7 @@ abstract class PubSubLoop {
                     log.warn("Redis subscription to '{}' at {} was lost ({}); reconnecting",
                             new String(channel, StandardCharsets.UTF_8), redactedUri, e.toString());
                     onConnectionLost(e);
+                    recovering = true;
                     backoff = 50;
                 } else {
                     log.debug("Subscribing to '{}' at {} failed: {}", new String(channel, StandardCharsets.UTF_8),
@@ -241,11 +243,20 @@ abstract class PubSubLoop {
 
         @Override
         public void onSubscribe(byte[] channel, int subscribedChannels) {
-            subscribed.complete(null);
+            confirmed();
         }
 
         @Override
         public void onPSubscribe(byte[] pattern, int subscribedChannels) {
+            confirmed();
+        }
+
+        private void confirmed() {
+            if (recovering) {
+                recovering = false;
+                log.info("Redis subscription to '{}' at {} is back", new String(channel, StandardCharsets.UTF_8),
+                        redactedUri);
+            }
             subscribed.complete(null);
         }
     }

@@ -66,34 +66,59 @@ public final class EnvelopeCodec {
     }
 
     private static byte[] encodeBinary(Envelope envelope) {
-        Map<String, String> headers = wireHeaders(envelope, true);
-        byte[][] encoded = new byte[headers.size() * 2][];
-        int size = HEADERS_OFFSET + 2;
-        int i = 0;
-        for (Map.Entry<String, String> header : headers.entrySet()) {
-            byte[] key = header.getKey().getBytes(StandardCharsets.UTF_8);
-            byte[] value = header.getValue().getBytes(StandardCharsets.UTF_8);
-            if (key.length > MAX_SHORT || value.length > MAX_SHORT) {
-                throw new CodecException("Header '" + abbreviate(header.getKey()) + "' is longer than "
-                        + MAX_SHORT + " bytes and cannot travel in the FastStream binary envelope");
+        Map<String, String> user = envelope.headers();
+        // keys and values as UTF-8, standard fields first in FastStream's order, then user headers
+        byte[][] parts = new byte[(3 + user.size()) * 2][];
+        int count = 0;
+        count = part(parts, count, Envelope.CORRELATION_ID, envelope.correlationId());
+        count = part(parts, count, Envelope.CONTENT_TYPE, envelope.contentType());
+        count = part(parts, count, Envelope.REPLY_TO, envelope.replyTo());
+        for (Map.Entry<String, String> header : user.entrySet()) {
+            if (!isStandardAndSet(header.getKey(), envelope)) {
+                count = part(parts, count, header.getKey(), header.getValue());
             }
-            encoded[i++] = key;
-            encoded[i++] = value;
-            size += 4 + key.length + value.length;
         }
-        if (headers.size() > MAX_SHORT) {
+        int headers = count / 2;
+        if (headers > MAX_SHORT) {
             throw new CodecException("More than " + MAX_SHORT + " headers cannot travel in the FastStream binary envelope");
         }
-        int dataOffset = size;
+        int dataOffset = HEADERS_OFFSET + 2;
+        for (int i = 0; i < count; i++) {
+            if (parts[i].length > MAX_SHORT) {
+                String key = new String(parts[i - i % 2], StandardCharsets.UTF_8);
+                throw new CodecException("Header '" + abbreviate(key) + "' is longer than " + MAX_SHORT
+                        + " bytes and cannot travel in the FastStream binary envelope");
+            }
+            dataOffset += 2 + parts[i].length;
+        }
         byte[] body = envelope.body();
         ByteBuffer out = ByteBuffer.allocate(dataOffset + body.length); // big-endian, as the format wants
         out.put(MAGIC).putShort((short) VERSION).putInt(HEADERS_OFFSET).putInt(dataOffset);
-        out.putShort((short) headers.size());
-        for (byte[] part : encoded) {
-            out.putShort((short) part.length).put(part);
+        out.putShort((short) headers);
+        for (int i = 0; i < count; i++) {
+            out.putShort((short) parts[i].length).put(parts[i]);
         }
         out.put(body);
         return out.array();
+    }
+
+    private static int part(byte[][] parts, int count, String key, String value) {
+        if (value == null) {
+            return count;
+        }
+        parts[count] = key.getBytes(StandardCharsets.UTF_8);
+        parts[count + 1] = value.getBytes(StandardCharsets.UTF_8);
+        return count + 2;
+    }
+
+    /** A user header named like a standard field that is set would be written twice: the field wins. */
+    private static boolean isStandardAndSet(String name, Envelope envelope) {
+        return switch (name) {
+            case Envelope.CORRELATION_ID -> envelope.correlationId() != null;
+            case Envelope.CONTENT_TYPE -> envelope.contentType() != null;
+            case Envelope.REPLY_TO -> envelope.replyTo() != null;
+            default -> false;
+        };
     }
 
     private static byte[] encodeJson(Envelope envelope, boolean propan) {
@@ -269,6 +294,13 @@ public final class EnvelopeCodec {
     }
 
     private static String utf8(byte[] raw, int from, int to) {
+        boolean ascii = true;
+        for (int i = from; i < to && ascii; i++) {
+            ascii = raw[i] >= 0;
+        }
+        if (ascii) { // the usual header: no decoder needed
+            return new String(raw, from, to - from, StandardCharsets.US_ASCII);
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -346,7 +378,7 @@ public final class EnvelopeCodec {
 
     private static Envelope fromHeaders(String destination, byte[] body, Map<String, String> wire,
                                         String topLevelReplyTo, byte[] raw) {
-        Map<String, String> user = new LinkedHashMap<>(wire);
+        Map<String, String> user = wire; // our own fresh map: the standard fields are taken out of it
         String correlationId = user.remove(Envelope.CORRELATION_ID);
         String contentType = user.remove(Envelope.CONTENT_TYPE);
         String replyTo = user.remove(Envelope.REPLY_TO);

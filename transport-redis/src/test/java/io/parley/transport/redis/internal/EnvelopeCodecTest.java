@@ -204,6 +204,16 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void aUserHeaderNamedLikeASetStandardFieldIsNotWrittenTwice() {
+        Envelope sent = Envelope.builder("q").correlationId("field").header("correlation_id", "header")
+                .header("reply_to", "only-header").build();
+        Envelope read = EnvelopeCodec.decode("q", new EnvelopeCodec(EnvelopeFormat.FASTSTREAM_BINARY).encode(sent));
+        assertEquals("field", read.correlationId());
+        assertEquals("only-header", read.replyTo()); // no reply-to field: the header is what travels
+        assertTrue(read.headers().isEmpty(), read.headers().toString());
+    }
+
+    @Test
     void tooLongHeaderIsACodecException() {
         Envelope huge = Envelope.builder("q").header("big", "x".repeat(70_000)).build();
         assertThrows(CodecException.class, () -> new EnvelopeCodec(EnvelopeFormat.FASTSTREAM_BINARY).encode(huge));

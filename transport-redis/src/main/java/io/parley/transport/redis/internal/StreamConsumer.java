@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
  * Parley group, XACK once the core is done with the entry, and XAUTOCLAIM of entries another
  * consumer read but left unacknowledged for {@code redis.stream.claim-idle-ms} (it died), so a
  * request is not lost with a server instance. While an entry is being handled its idle time is
- * reset regularly (XCLAIM ... JUSTID), so a slow handler's entry is not taken from it. Without a
- * group: XREAD from the stream's last entry at subscribe time, every subscriber gets every entry,
- * nothing to acknowledge.
+ * reset regularly (XCLAIM ... JUSTID), so a slow handler's entry is not taken from it, also while
+ * the broker closes and lets running handlers finish. Without a group: XREAD from the stream's
+ * last entry at subscribe time, every subscriber gets every entry, nothing to acknowledge.
  */
 final class StreamConsumer extends BlockingLoop {
 
@@ -191,7 +191,11 @@ final class StreamConsumer extends BlockingLoop {
 
     /** Resets the idle time of the entries being handled, so that nobody claims them meanwhile. */
     private void touchInFlight() {
-        if (inFlight.isEmpty() || !running) {
+        if (inFlight.isEmpty()) {
+            ScheduledFuture<?> self = heartbeat;
+            if (!running && self != null) {
+                self.cancel(false); // closed, and the last handler finished
+            }
             return;
         }
         List<byte[]> args = new ArrayList<>();
@@ -210,13 +214,6 @@ final class StreamConsumer extends BlockingLoop {
         }
     }
 
-    @Override
-    public void close() {
-        if (heartbeat != null) {
-            heartbeat.cancel(false);
-        }
-        super.close();
-    }
 
     // ---- RESP2 replies of XREAD / XREADGROUP / XAUTOCLAIM
 

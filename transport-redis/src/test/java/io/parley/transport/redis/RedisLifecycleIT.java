@@ -87,6 +87,22 @@ class RedisLifecycleIT {
     }
 
     @Test
+    void aKeyOfAnotherTypeIsRefusedAtSubscribe() {
+        String key = "parley-it.life.string." + UUID.randomUUID().toString().substring(0, 8);
+        long threadsBefore = parleyRedisThreads();
+        try (Jedis admin = new Jedis(URI.create(RedisTestSupport.URI)); Broker broker = Broker.connect(RedisTestSupport.URI)) {
+            admin.set(key, "not a list");
+            for (String kind : new String[]{"list:", "stream:"}) {
+                ConfigurationException e = assertThrows(ConfigurationException.class,
+                        () -> broker.subscribe(kind + key, String.class, body -> body));
+                assertTrue(e.getMessage().contains("holds a string"), e.getMessage());
+            }
+            admin.del(key);
+        }
+        RedisTestSupport.awaitTrue("no thread is left", Duration.ofSeconds(5), () -> parleyRedisThreads() == threadsBefore);
+    }
+
+    @Test
     void badPropertiesAreAConfigurationExceptionListingEveryProblem() {
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> Broker.connect(RedisTestSupport.URI,
                 BrokerOptions.builder().property(RedisProperties.ENVELOPE, "xml")

@@ -2,6 +2,7 @@ package io.parley.transport.redis.internal;
 
 import io.parley.api.BrokerClosedException;
 import io.parley.api.CodecException;
+import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
@@ -70,6 +71,9 @@ abstract class BlockingLoop implements TransportSubscription {
         } catch (JedisException e) {
             running = false;
             throw commands.translate("subscribing to '" + destinationName + "'", e);
+        } catch (RuntimeException e) {
+            running = false;
+            throw e;
         }
         thread.start();
     }
@@ -78,6 +82,9 @@ abstract class BlockingLoop implements TransportSubscription {
         Jedis jedis = new Jedis(settings.address, settings.clientConfig(clientName));
         try {
             clientId = jedis.clientId();
+            if (!reconnect) {
+                checkType(jedis);
+            }
             prepare(jedis, reconnect);
             return jedis;
         } catch (RuntimeException e) {
@@ -86,9 +93,20 @@ abstract class BlockingLoop implements TransportSubscription {
         }
     }
 
+    /** A key of another type would fail every read: say so at subscribe time. */
+    private void checkType(Jedis jedis) {
+        String expected = destination.kind() == RedisDestination.Kind.LIST ? "list" : "stream";
+        String actual = jedis.type(destination.keyBytes());
+        if (!actual.equals("none") && !actual.equals(expected)) {
+            throw new ConfigurationException("Cannot subscribe to '" + destinationName + "': the Redis key '"
+                    + destination.key() + "' holds a " + actual + ", not a " + expected);
+        }
+    }
+
     private void run() {
         long backoff = 50;
         boolean lost = false;
+        String lastProblem = null; // the same failure again is logged at DEBUG only
         while (running) {
             try {
                 Jedis jedis = connection;
@@ -102,17 +120,20 @@ abstract class BlockingLoop implements TransportSubscription {
                     backoff = 50;
                 }
                 readOnce(jedis);
+                lastProblem = null;
             } catch (JedisException e) {
                 if (!running) {
                     break;
                 }
                 dropConnection();
-                if (!lost) {
-                    log.warn("Reading '{}' from {} failed ({}); retrying", destinationName, redactedUri, e.toString());
+                String problem = e.toString();
+                if (!lost && !problem.equals(lastProblem)) {
+                    log.warn("Reading '{}' from {} failed ({}); retrying", destinationName, redactedUri, problem);
                     lost = e instanceof JedisConnectionException;
                 } else {
-                    log.debug("Reconnecting to {} for '{}' failed: {}", redactedUri, destinationName, e.toString());
+                    log.debug("Reading '{}' from {} failed again: {}", destinationName, redactedUri, problem);
                 }
+                lastProblem = problem;
                 pause(backoff);
                 backoff = Math.min(backoff * 2, settings.reconnectMaxBackoffMillis);
             } catch (RuntimeException e) {

@@ -15,6 +15,8 @@ public final class RedisProperties {
     public static final String TIMEOUT_MS = "redis.timeout-ms";
     /** Longest pause between reconnection attempts of a subscription, in milliseconds: default 2000. */
     public static final String RECONNECT_MAX_BACKOFF_MS = "redis.reconnect-max-backoff-ms";
+    /** How often subscribed connections are PINGed; three unanswered intervals break the connection: default 5000. */
+    public static final String KEEPALIVE_MS = "redis.keepalive-ms";
     /** How long a group member's claim on a channel message lives, in milliseconds: default 60000. */
     public static final String CHANNEL_CLAIM_TTL_MS = "redis.channel.claim-ttl-ms";
     /** Idle time after which a stream entry another consumer read but never acknowledged is claimed: default 30000. */

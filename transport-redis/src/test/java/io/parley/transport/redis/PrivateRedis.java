@@ -56,9 +56,31 @@ final class PrivateRedis implements AutoCloseable {
                 });
     }
 
+    /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as in a network partition. */
+    void freeze() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    /** Lets a frozen server go on (SIGCONT). */
+    void thaw() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill " + signal + " failed");
+        }
+    }
+
     /** Kills the server at once (SIGKILL), as a crash would. */
     void kill() {
         if (process != null) {
+            try {
+                thaw(); // a frozen process dies of SIGKILL too, but may linger as stopped in some sandboxes
+            } catch (IOException | InterruptedException | IllegalStateException ignored) {
+                // already gone
+            }
             process.destroyForcibly();
             try {
                 process.waitFor(10, TimeUnit.SECONDS);

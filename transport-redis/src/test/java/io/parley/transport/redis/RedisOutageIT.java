@@ -47,6 +47,7 @@ class RedisOutageIT {
         return track(Broker.connect(redis.uri(), BrokerOptions.builder()
                 .property(RedisProperties.RECONNECT_MAX_BACKOFF_MS, "200")
                 .property(RedisProperties.TIMEOUT_MS, "1000")
+                .property(RedisProperties.KEEPALIVE_MS, "200")
                 .build()));
     }
 
@@ -119,5 +120,44 @@ class RedisOutageIT {
                 return false;
             }
         });
+    }
+
+    @Test
+    void aRedisThatHangsSilentlyIsNoticedAndLeftBehind() throws Exception {
+        PrivateRedis redis = track(new PrivateRedis());
+        Broker server = connect(redis);
+        Broker client = connect(redis);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        resources.add(release::countDown);
+        server.subscribe("hang.slow", String.class, body -> {
+            entered.countDown();
+            release.await();
+            return "late";
+        });
+        server.subscribe("list:hang.list", String.class, body -> "list:" + body);
+        Duration timeout = Duration.ofSeconds(10);
+        CompletableFuture<Message> inFlight = client.rpc().requestAsync("hang.slow", "x", RequestOptions.timeout(timeout));
+        assertTrue(entered.await(5, TimeUnit.SECONDS), "the handler got the request");
+        long start = System.nanoTime();
+        redis.freeze(); // no RST, no answers: only the missing PONGs tell
+        ExecutionException failure = assertThrows(ExecutionException.class,
+                () -> inFlight.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        RequestException cause = assertInstanceOf(RequestException.class, failure.getCause());
+        assertEquals(RequestException.Reason.CONNECTION_LOST, cause.reason(), cause.getMessage());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofSeconds(5)) < 0,
+                "noticed within a few keep-alive intervals, not at the request's timeout");
+        release.countDown();
+        redis.thaw();
+        for (String destination : List.of("hang.slow", "list:hang.list")) {
+            RedisTestSupport.awaitTrue("a request to " + destination + " succeeds after the hang", RECOVERY, () -> {
+                try {
+                    return client.rpc().request(destination, "y", RequestOptions.timeout(Duration.ofMillis(500)))
+                            .isPresent();
+                } catch (RequestException e) {
+                    return false;
+                }
+            });
+        }
     }
 }

@@ -61,6 +61,9 @@ abstract class BlockingLoop implements TransportSubscription {
     /** One blocking read and the dispatch of what it returned. */
     abstract void readOnce(Jedis jedis);
 
+    /** The longest a blocking read of this loop asks Redis to wait, in milliseconds. */
+    abstract long blockMillis();
+
     /**
      * Connects and prepares on the caller's thread (so that an unreachable Redis is a
      * {@link ConnectionException} from subscribe), then starts reading.
@@ -82,6 +85,9 @@ abstract class BlockingLoop implements TransportSubscription {
         Jedis jedis = new Jedis(settings.address, settings.clientConfig(clientName));
         try {
             clientId = jedis.clientId();
+            // blocking reads keep a finite socket timeout: a connection that died silently (no RST,
+            // e.g. a network partition) ends the read instead of hanging it for ever
+            jedis.getConnection().setSoTimeout((int) Math.min(Integer.MAX_VALUE, blockMillis() + settings.timeoutMillis));
             if (!reconnect) {
                 checkType(jedis);
             }

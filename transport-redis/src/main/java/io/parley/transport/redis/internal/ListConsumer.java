@@ -4,7 +4,9 @@ import io.parley.spi.InboundHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.util.KeyValue;
+import redis.clients.jedis.Protocol;
+
+import java.util.List;
 
 /**
  * A list read as a work queue: BLPOP, so each element goes to one consumer whatever its group.
@@ -14,8 +16,8 @@ import redis.clients.jedis.util.KeyValue;
 final class ListConsumer extends BlockingLoop {
 
     private static final Logger log = LoggerFactory.getLogger(ListConsumer.class);
-    /** Seconds a BLPOP waits; short enough to notice a silently dead connection. */
-    private static final double BLOCK_SECONDS = 5;
+    /** Seconds a BLPOP waits (as {@link #blockMillis()}): then the loop checks that it should go on. */
+    private static final byte[] BLOCK_SECONDS = {'5'};
 
     ListConsumer(RedisSettings settings, RedisCommands commands, String clientName, String redactedUri,
                  String destinationName, RedisDestination destination, InboundHandler handler, String threadName,
@@ -25,17 +27,22 @@ final class ListConsumer extends BlockingLoop {
     }
 
     @Override
+    long blockMillis() {
+        return 5_000;
+    }
+
+    @Override
     void prepare(Jedis jedis, boolean reconnect) {
         // nothing to set up: elements pushed before the first BLPOP wait in the list
     }
 
     @Override
     void readOnce(Jedis jedis) {
-        KeyValue<byte[], byte[]> popped = jedis.blpop(BLOCK_SECONDS, destination.keyBytes());
-        if (popped == null) {
-            return;
+        // sendCommand, not blpop(): it keeps the connection's finite socket timeout
+        Object reply = jedis.sendCommand(Protocol.Command.BLPOP, destination.keyBytes(), BLOCK_SECONDS);
+        if (!(reply instanceof List<?> popped) || popped.size() < 2 || !(popped.get(1) instanceof byte[] raw)) {
+            return; // timed out, or woken by CLIENT UNBLOCK
         }
-        byte[] raw = popped.getValue();
         if (!running) {
             pushBack(raw);
             return;

@@ -30,6 +30,7 @@ abstract class PubSubLoop {
     private final Thread thread;
     private volatile Listener listener; // a fresh one per connection: it holds that connection's state
     private boolean recovering; // the loop thread's own: the subscription was lost and is not back yet
+    private volatile long lastPong = System.nanoTime();
     private volatile boolean running = true;
     private volatile Jedis connection;
     /** Completes when the current connection's subscription is confirmed; replaced after a loss. */
@@ -103,6 +104,34 @@ abstract class PubSubLoop {
             }
         }
         return false;
+    }
+
+    /**
+     * Called regularly by the transport's timer: sends a PING on the subscribed connection, and
+     * breaks the connection (so that the loop reconnects) when the PINGs of the last
+     * {@code 3 * interval} went unanswered, which is how a silently dead connection shows.
+     */
+    void keepAlive(long intervalMillis) {
+        Listener current = listener;
+        Jedis jedis = connection;
+        if (!running || current == null || jedis == null || !isSubscribed()) {
+            return;
+        }
+        if (System.nanoTime() - lastPong > TimeUnit.MILLISECONDS.toNanos(3 * intervalMillis)) {
+            log.warn("Redis subscription to '{}' at {} answered no PING for {} ms; reconnecting",
+                    new String(channel, StandardCharsets.UTF_8), redactedUri, 3 * intervalMillis);
+            lastPong = System.nanoTime();
+            closeQuietly(jedis);
+            return;
+        }
+        try {
+            synchronized (current) { // one writer at a time on the connection (close() unsubscribes)
+                current.ping();
+            }
+        } catch (RuntimeException e) {
+            log.debug("PING on the subscription to '{}' failed: {}", new String(channel, StandardCharsets.UTF_8),
+                    e.toString());
+        }
     }
 
     private void run() {
@@ -183,10 +212,12 @@ abstract class PubSubLoop {
         Listener listener = this.listener;
         try {
             if (listener != null && listener.isSubscribed()) {
-                if (pattern) {
-                    listener.punsubscribe();
-                } else {
-                    listener.unsubscribe();
+                synchronized (listener) {
+                    if (pattern) {
+                        listener.punsubscribe();
+                    } else {
+                        listener.unsubscribe();
+                    }
                 }
             }
         } catch (RuntimeException e) {
@@ -251,7 +282,13 @@ abstract class PubSubLoop {
             confirmed();
         }
 
+        @Override
+        public void onPong(byte[] pattern) {
+            lastPong = System.nanoTime();
+        }
+
         private void confirmed() {
+            lastPong = System.nanoTime();
             if (recovering) {
                 recovering = false;
                 log.info("Redis subscription to '{}' at {} is back", new String(channel, StandardCharsets.UTF_8),

@@ -21,7 +21,8 @@ final class RedisSettings {
     static final int DEFAULT_PORT = 6379;
 
     private static final Set<String> KNOWN = Set.of(RedisProperties.ENVELOPE, RedisProperties.POOL_SIZE,
-            RedisProperties.TIMEOUT_MS, RedisProperties.RECONNECT_MAX_BACKOFF_MS, RedisProperties.CHANNEL_CLAIM_TTL_MS,
+            RedisProperties.TIMEOUT_MS, RedisProperties.RECONNECT_MAX_BACKOFF_MS, RedisProperties.KEEPALIVE_MS,
+            RedisProperties.CHANNEL_CLAIM_TTL_MS,
             RedisProperties.STREAM_CLAIM_IDLE_MS, RedisProperties.STREAM_MAXLEN);
 
     final HostAndPort address;
@@ -33,6 +34,7 @@ final class RedisSettings {
     final int poolSize;
     final int timeoutMillis;
     final long reconnectMaxBackoffMillis;
+    final long keepAliveMillis;
     final long channelClaimTtlMillis;
     final long streamClaimIdleMillis;
     final long streamMaxLen;
@@ -47,6 +49,7 @@ final class RedisSettings {
         this.poolSize = (int) b.poolSize;
         this.timeoutMillis = (int) b.timeoutMillis;
         this.reconnectMaxBackoffMillis = b.reconnectMaxBackoffMillis;
+        this.keepAliveMillis = b.keepAliveMillis;
         this.channelClaimTtlMillis = b.channelClaimTtlMillis;
         this.streamClaimIdleMillis = b.streamClaimIdleMillis;
         this.streamMaxLen = b.streamMaxLen;
@@ -133,6 +136,8 @@ final class RedisSettings {
         b.timeoutMillis = number(properties, RedisProperties.TIMEOUT_MS, b.timeoutMillis, 1, Integer.MAX_VALUE, problems);
         b.reconnectMaxBackoffMillis = number(properties, RedisProperties.RECONNECT_MAX_BACKOFF_MS,
                 b.reconnectMaxBackoffMillis, 1, Long.MAX_VALUE, problems);
+        b.keepAliveMillis = number(properties, RedisProperties.KEEPALIVE_MS, b.keepAliveMillis, 10, Long.MAX_VALUE,
+                problems);
         b.channelClaimTtlMillis = number(properties, RedisProperties.CHANNEL_CLAIM_TTL_MS, b.channelClaimTtlMillis, 1,
                 Long.MAX_VALUE, problems);
         b.streamClaimIdleMillis = number(properties, RedisProperties.STREAM_CLAIM_IDLE_MS, b.streamClaimIdleMillis, 1,
@@ -198,6 +203,7 @@ final class RedisSettings {
         long poolSize = 32;
         long timeoutMillis = 2_000;
         long reconnectMaxBackoffMillis = 2_000;
+        long keepAliveMillis = 5_000;
         long channelClaimTtlMillis = 60_000;
         long streamClaimIdleMillis = 30_000;
         long streamMaxLen;

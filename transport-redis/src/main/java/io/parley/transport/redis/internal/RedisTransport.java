@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -94,6 +95,18 @@ final class RedisTransport implements Transport {
             commands.close();
             timer.shutdownNow();
             throw e;
+        }
+        timer.scheduleWithFixedDelay(this::keepAlive, settings.keepAliveMillis, settings.keepAliveMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** PINGs every subscribed connection, so that one that died without a word is noticed. */
+    private void keepAlive() {
+        replyLoop.keepAlive(settings.keepAliveMillis);
+        for (TransportSubscription subscription : subscriptions) {
+            if (subscription instanceof PubSubLoop loop) {
+                loop.keepAlive(settings.keepAliveMillis);
+            }
         }
     }
 

@@ -55,6 +55,11 @@ final class StreamConsumer extends BlockingLoop {
     }
 
     @Override
+    long blockMillis() {
+        return blockMillis;
+    }
+
+    @Override
     void prepare(Jedis jedis, boolean reconnect) {
         if (group != null) {
             // a new subscription starts at the end; after a reconnect the group may be missing because
@@ -92,7 +97,7 @@ final class StreamConsumer extends BlockingLoop {
     @Override
     void readOnce(Jedis jedis) {
         if (group == null) {
-            Object reply = jedis.sendBlockingCommand(Protocol.Command.XREAD, bytes("COUNT"), bytes(COUNT),
+            Object reply = jedis.sendCommand(Protocol.Command.XREAD, bytes("COUNT"), bytes(COUNT),
                     bytes("BLOCK"), bytes(blockMillis), bytes("STREAMS"), destination.keyBytes(), bytes(lastId));
             for (Entry entry : entriesOfRead(reply)) {
                 lastId = entry.id;
@@ -111,7 +116,7 @@ final class StreamConsumer extends BlockingLoop {
         }
         Object reply;
         try {
-            reply = jedis.sendBlockingCommand(Protocol.Command.XREADGROUP, bytes("GROUP"), bytes(group),
+            reply = jedis.sendCommand(Protocol.Command.XREADGROUP, bytes("GROUP"), bytes(group),
                     bytes(consumer), bytes("COUNT"), bytes(COUNT), bytes("BLOCK"), bytes(blockMillis),
                     bytes("STREAMS"), destination.keyBytes(), bytes(">"));
         } catch (JedisDataException e) {

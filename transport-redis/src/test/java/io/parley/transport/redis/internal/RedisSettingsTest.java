@@ -29,6 +29,7 @@ class RedisSettingsTest {
         assertEquals(EnvelopeFormat.FASTSTREAM_BINARY, settings.envelope);
         assertEquals(32, settings.poolSize);
         assertEquals(2_000, settings.timeoutMillis);
+        assertEquals(5_000, settings.keepAliveMillis);
         assertEquals(60_000, settings.channelClaimTtlMillis);
         assertEquals(30_000, settings.streamClaimIdleMillis);
         assertEquals(0, settings.streamMaxLen);

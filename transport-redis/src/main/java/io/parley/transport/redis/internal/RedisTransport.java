@@ -102,11 +102,15 @@ final class RedisTransport implements Transport {
 
     /** PINGs every subscribed connection, so that one that died without a word is noticed. */
     private void keepAlive() {
-        replyLoop.keepAlive(settings.keepAliveMillis);
-        for (TransportSubscription subscription : subscriptions) {
-            if (subscription instanceof PubSubLoop loop) {
-                loop.keepAlive(settings.keepAliveMillis);
+        try {
+            replyLoop.keepAlive(settings.keepAliveMillis);
+            for (TransportSubscription subscription : subscriptions) {
+                if (subscription instanceof PubSubLoop loop) {
+                    loop.keepAlive(settings.keepAliveMillis);
+                }
             }
+        } catch (RuntimeException e) { // a periodic task that throws is never run again
+            log.warn("The keep-alive of the Redis subscriptions at {} failed; it goes on", redactedUri, e);
         }
     }
 

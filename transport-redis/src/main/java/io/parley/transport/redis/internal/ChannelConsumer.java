@@ -16,6 +16,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -157,7 +158,7 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
         } else if (outcome == -1 && open) {
             try {
                 claims.schedule(() -> claimLate(claimKey, message), FALLBACK_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
+            } catch (RejectedExecutionException closing) {
                 log.debug("Closing: left a message of '{}' to the other members of group '{}'", destinationName, group);
             }
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.api.CodecException;
 import io.parley.spi.Envelope;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -202,7 +203,7 @@ public final class EnvelopeCodec {
         if (looksLikeJsonObject(raw)) {
             try {
                 return jsonShape(JSON.readTree(raw));
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return null;
             }
         }
@@ -332,7 +333,7 @@ public final class EnvelopeCodec {
         JsonNode root;
         try {
             root = JSON.readTree(raw);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return null;
         }
         if (jsonShape(root) == null) {

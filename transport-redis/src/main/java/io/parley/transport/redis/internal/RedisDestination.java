@@ -3,6 +3,7 @@ package io.parley.transport.redis.internal;
 import io.parley.api.ConfigurationException;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * A Parley destination name read as a Redis object: {@code list:<key>} is a list (work queue),
@@ -30,7 +31,7 @@ record RedisDestination(Kind kind, String key, byte[] keyBytes) {
         }
         if (key.isEmpty()) {
             throw new ConfigurationException("Destination '" + destination + "' names no Redis "
-                    + kind.name().toLowerCase(java.util.Locale.ROOT) + " after its prefix");
+                    + kind.name().toLowerCase(Locale.ROOT) + " after its prefix");
         }
         return new RedisDestination(kind, key, key.getBytes(StandardCharsets.UTF_8));
     }

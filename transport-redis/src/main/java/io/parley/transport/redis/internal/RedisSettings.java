@@ -12,8 +12,10 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** Everything the transport reads from the URI and the broker's properties, checked at once. */
 final class RedisSettings {
@@ -81,7 +83,7 @@ final class RedisSettings {
     static RedisSettings parse(URI uri, String redactedUri, Map<String, String> properties) {
         List<String> problems = new ArrayList<>();
         Builder b = new Builder();
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("redis") && !scheme.equals("rediss")) {
             problems.add("the scheme must be redis or rediss, was '" + scheme + "'");
         }
@@ -120,7 +122,7 @@ final class RedisSettings {
         }
         for (String key : properties.keySet()) {
             if (key.startsWith("redis.") && !KNOWN.contains(key)) {
-                problems.add("unknown property '" + key + "' (known: " + String.join(", ", new java.util.TreeSet<>(KNOWN)) + ")");
+                problems.add("unknown property '" + key + "' (known: " + String.join(", ", new TreeSet<>(KNOWN)) + ")");
             }
         }
         String envelope = properties.get(RedisProperties.ENVELOPE);

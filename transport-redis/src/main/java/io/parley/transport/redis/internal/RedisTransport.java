@@ -6,6 +6,7 @@ import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.api.SubscribeOptions;
 import io.parley.spi.Envelope;
+import io.parley.spi.InboundHandler;
 import io.parley.spi.ReplyListener;
 import io.parley.spi.Transport;
 import io.parley.spi.TransportContext;
@@ -16,6 +17,7 @@ import redis.clients.jedis.params.XAddParams;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -214,7 +216,7 @@ final class RedisTransport implements Transport {
 
     @Override
     public TransportSubscription subscribe(String destinationName, SubscribeOptions options,
-                                           io.parley.spi.InboundHandler handler) {
+                                           InboundHandler handler) {
         ensureOpen();
         List<String> unknown = options.properties().keySet().stream().filter(key -> key.startsWith("redis.")).sorted()
                 .toList();
@@ -225,7 +227,7 @@ final class RedisTransport implements Transport {
         }
         RedisDestination destination = RedisDestination.parse(destinationName);
         String group = options.group().orElse(null);
-        String threadName = name + "-" + destination.kind().name().toLowerCase(java.util.Locale.ROOT) + "-"
+        String threadName = name + "-" + destination.kind().name().toLowerCase(Locale.ROOT) + "-"
                 + threads.incrementAndGet() + "-" + destination.key();
         TransportSubscription[] self = new TransportSubscription[1];
         Runnable forget = () -> subscriptions.remove(self[0]);

@@ -9,6 +9,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -253,7 +254,7 @@ final class StreamConsumer extends BlockingLoop {
     private static byte[] data(Object fields) {
         if (fields instanceof List<?> values) {
             for (int i = 0; i + 1 < values.size(); i += 2) {
-                if (values.get(i) instanceof byte[] name && java.util.Arrays.equals(name, DATA_FIELD)
+                if (values.get(i) instanceof byte[] name && Arrays.equals(name, DATA_FIELD)
                         && values.get(i + 1) instanceof byte[] value) {
                     return value;
                 }

@@ -31,6 +31,7 @@ class RedisChannelGroupIT {
             resources.get(i).close();
         }
         RedisTestSupport.deleteKeys("parley:members:*" + channel);
+        RedisTestSupport.deleteKeys("parley:claim:*:" + channel + ":*");
     }
 
     private Broker connect() {

@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 source scripts/environment.sh
 
 started_kafka=no
-if [ -z "${PARLEY_KAFKA_URI:-}" ] && ! port_open "${PARLEY_KAFKA_PORT:-9092}"; then
+wants_kafka=yes
+case " $* " in *" --brokers "*) [[ " $* " == *kafka* ]] || wants_kafka=no ;; esac
+if [ "$wants_kafka" = yes ] && [ -z "${PARLEY_KAFKA_URI:-}" ] && ! port_open "${PARLEY_KAFKA_PORT:-9092}"; then
     bash scripts/kafka.sh start
     started_kafka=yes
 fi

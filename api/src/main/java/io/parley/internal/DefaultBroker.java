@@ -65,7 +65,6 @@ public final class DefaultBroker implements Broker, RpcClient {
         this.redactedUri = redactedUri;
         this.options = options;
         this.timer = new ScheduledThreadPoolExecutor(1, daemonThreads("parley-" + id + "-timeouts"));
-        this.timer.setRemoveOnCancelPolicy(true); // cancelled timeouts must not pile up in the queue
         this.pending = new PendingRequests(options.maxPendingRequests(), transportName, options.codec(), timer);
         if (options.handlerExecutor().isPresent()) {
             this.ownedExecutor = null;

@@ -12,8 +12,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,14 +28,14 @@ final class PendingRequests implements ReplyListener {
     private final int capacity;
     private final String transport;
     private final Codec codec;
-    private final ScheduledExecutorService timer;
+    private final TimeoutSlots timeouts;
     private volatile boolean closed;
 
     PendingRequests(int capacity, String transport, Codec codec, ScheduledExecutorService timer) {
         this.capacity = capacity;
         this.transport = transport;
         this.codec = codec;
-        this.timer = timer;
+        this.timeouts = new TimeoutSlots(timer);
     }
 
     /**
@@ -54,9 +52,9 @@ final class PendingRequests implements ReplyListener {
         pending.registered = true; // before the put: an entry that ends at once must still leave
         table.put(pending.correlationId, pending);
         if (pending.timeout != null) {
-            pending.timeoutTask = timer.schedule(pending::expire, pending.timeout.toNanos(), TimeUnit.NANOSECONDS);
-            if (table.get(pending.correlationId) != pending) { // ended before its timer was armed
-                pending.timeoutTask.cancel(false);
+            pending.timeoutSlot = timeouts.arm(pending, pending.timeout.toNanos());
+            if (table.get(pending.correlationId) != pending) { // ended before its timeout was armed
+                pending.timeoutSlot.disarm(pending);
             }
         }
         if (closed) { // close() may have swept the table between our caller's check and the put
@@ -70,9 +68,9 @@ final class PendingRequests implements ReplyListener {
     void remove(Pending pending) {
         if (pending.registered && table.remove(pending.correlationId, pending)) {
             size.decrementAndGet();
-            ScheduledFuture<?> task = pending.timeoutTask;
-            if (task != null) {
-                task.cancel(false);
+            TimeoutSlots.Slot slot = pending.timeoutSlot;
+            if (slot != null) {
+                slot.disarm(pending);
             }
         }
     }
@@ -89,7 +87,12 @@ final class PendingRequests implements ReplyListener {
 
     @Override
     public void onConnectionLost(String detail) {
-        log.warn("Failing {} pending request(s): their replies can no longer arrive ({})", size.get(), detail);
+        int waiting = size.get();
+        if (waiting == 0) { // a transport reports every reconnect; nothing to fail is not worth a warning
+            log.debug("Connection lost with no request pending ({})", detail);
+            return;
+        }
+        log.warn("Failing {} pending request(s): their replies can no longer arrive ({})", waiting, detail);
         failAll(Reason.CONNECTION_LOST, detail);
     }
 
@@ -151,7 +154,7 @@ final class PendingRequests implements ReplyListener {
         final String correlationId;
         final String destination;
         final Duration timeout;
-        volatile ScheduledFuture<?> timeoutTask;
+        volatile TimeoutSlots.Slot timeoutSlot;
         volatile boolean registered;
 
         Pending(String correlationId, String destination, Duration timeout) {

@@ -262,9 +262,9 @@ final class NatsTransport implements Transport {
 
         @Override
         public void exceptionOccurred(Connection conn, Exception exp) {
-            if (conn != null && conn.getStatus() == Connection.Status.CONNECTED) {
+            if (!(exp instanceof IOException)) {
                 log.warn("NATS connection to {}: {}", redactedUri, exp.toString());
-            } else { // every failed reconnect attempt lands here: keep it out of WARN
+            } else { // a lost socket (then DISCONNECTED is logged) or a failed reconnect attempt: not WARN each time
                 log.debug("NATS connection to {} ({}): {}", redactedUri, conn == null ? "?" : conn.getStatus(), exp.toString());
             }
         }

@@ -1,0 +1,132 @@
+package io.parley.transport.rabbit.internal;
+
+import io.parley.api.ConfigurationException;
+import io.parley.spi.TransportContext;
+import io.parley.transport.rabbit.RabbitProperties;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What an {@code amqp://user:password@host:port/vhost} URI and the broker's {@code rabbit.*}
+ * properties ask for, checked all at once. An empty path or "/" means the default vhost "/" (as the
+ * Python peers read it; amqp-client alone would read "/" as the empty vhost); "%2F" is "/" too.
+ */
+final class RabbitSettings {
+
+    private static final Set<String> BROKER_KEYS = Set.of(RabbitProperties.REPLY_MODE, RabbitProperties.CHANNELS,
+            RabbitProperties.PUBLISHER_CONFIRMS, RabbitProperties.PERSISTENT, RabbitProperties.EXCHANGE,
+            RabbitProperties.RECOVERY_INTERVAL_MS, RabbitProperties.CONNECT_TIMEOUT_MS, RabbitProperties.CONNECTION_NAME);
+
+    boolean tls;
+    String host;
+    int port;
+    String user = "guest";
+    String password = "guest";
+    String vhost = "/";
+    boolean directReplyTo = true;
+    int channels = 4;
+    boolean publisherConfirms;
+    boolean persistent;
+    String exchange = "";
+    int recoveryIntervalMillis = 1000;
+    int connectTimeoutMillis = 10_000;
+    String connectionName = "parley";
+
+    static RabbitSettings from(TransportContext context) {
+        RabbitSettings settings = new RabbitSettings();
+        List<String> problems = new ArrayList<>();
+        settings.readUri(context.uri(), problems);
+        settings.readProperties(context.options().properties(), problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException("Cannot use RabbitMQ URI " + context.redactedUri() + ": "
+                    + String.join("; ", problems), problems);
+        }
+        return settings;
+    }
+
+    private void readUri(URI uri, List<String> problems) {
+        tls = "amqps".equalsIgnoreCase(uri.getScheme());
+        host = uri.getHost();
+        if (host == null || host.isBlank()) {
+            problems.add("no host: write amqp://user:password@host:5672/vhost");
+        }
+        port = uri.getPort() == -1 ? (tls ? 5671 : 5672) : uri.getPort();
+        String userInfo = uri.getRawUserInfo();
+        if (userInfo != null) {
+            int colon = userInfo.indexOf(':');
+            user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+            password = colon < 0 ? "" : decode(userInfo.substring(colon + 1));
+        }
+        String path = uri.getRawPath();
+        if (path != null && path.length() > 1) {
+            vhost = decode(path.substring(1));
+        }
+        if (uri.getRawQuery() != null) {
+            problems.add("query parameters are not read; use the rabbit.* properties (see the transport's README)");
+        }
+    }
+
+    private void readProperties(Map<String, String> properties, List<String> problems) {
+        for (String key : properties.keySet()) {
+            if (key.startsWith("rabbit.") && !BROKER_KEYS.contains(key)) {
+                problems.add("unknown broker property " + key + " (rabbit.queue.* properties go on SubscribeOptions); known: "
+                        + String.join(", ", BROKER_KEYS.stream().sorted().toList()));
+            }
+        }
+        String mode = properties.getOrDefault(RabbitProperties.REPLY_MODE, "direct");
+        if (mode.equals("queue")) {
+            directReplyTo = false;
+        } else if (!mode.equals("direct")) {
+            problems.add(RabbitProperties.REPLY_MODE + " must be 'direct' or 'queue', not '" + mode + "'");
+        }
+        channels = (int) number(properties, RabbitProperties.CHANNELS, channels, 1, 64, problems);
+        publisherConfirms = bool(properties, RabbitProperties.PUBLISHER_CONFIRMS, false, problems);
+        persistent = bool(properties, RabbitProperties.PERSISTENT, false, problems);
+        exchange = properties.getOrDefault(RabbitProperties.EXCHANGE, "");
+        recoveryIntervalMillis = (int) number(properties, RabbitProperties.RECOVERY_INTERVAL_MS, recoveryIntervalMillis, 1,
+                Integer.MAX_VALUE, problems);
+        connectTimeoutMillis = (int) number(properties, RabbitProperties.CONNECT_TIMEOUT_MS, connectTimeoutMillis, 1,
+                Integer.MAX_VALUE, problems);
+        connectionName = properties.getOrDefault(RabbitProperties.CONNECTION_NAME, connectionName);
+    }
+
+    static long number(Map<String, String> properties, String key, long fallback, long min, long max, List<String> problems) {
+        String value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            long parsed = Long.parseLong(value.strip());
+            if (parsed < min || parsed > max) {
+                problems.add(key + " must be between " + min + " and " + max + ", not " + parsed);
+                return fallback;
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            problems.add(key + " must be a whole number, not '" + value + "'");
+            return fallback;
+        }
+    }
+
+    static boolean bool(Map<String, String> properties, String key, boolean fallback, List<String> problems) {
+        String value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        problems.add(key + " must be true or false, not '" + value + "'");
+        return fallback;
+    }
+
+    private static String decode(String raw) {
+        return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+}

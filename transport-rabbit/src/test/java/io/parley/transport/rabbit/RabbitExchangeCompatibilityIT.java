@@ -1,0 +1,16 @@
+package io.parley.transport.rabbit;
+
+import io.parley.api.BrokerOptions;
+import io.parley.tck.KitEnvironment;
+import io.parley.tck.TransportCompatibilityKit;
+
+/** Every rule of the kit with rabbit.exchange=amq.topic: a queue per group, fan-out to every group. */
+class RabbitExchangeCompatibilityIT extends TransportCompatibilityKit {
+
+    @Override
+    protected KitEnvironment environment() {
+        return KitEnvironment.builder(RabbitTestSupport.URI, "rabbit")
+                .options(BrokerOptions.builder().property(RabbitProperties.EXCHANGE, "amq.topic").build())
+                .build();
+    }
+}

@@ -52,6 +52,8 @@ final class RabbitTransport implements Transport {
     private final SendChannel[] senders;
     private final String replyAddress;
     private volatile boolean closing;
+    /** Between a connection loss and the end of recovery (consumers included): sends fail fast. */
+    private volatile boolean recovering;
 
     RabbitTransport(TransportContext context) {
         this.context = context;
@@ -79,6 +81,7 @@ final class RabbitTransport implements Transport {
             recoverable.addRecoveryListener(new RecoveryListener() {
                 @Override
                 public void handleRecovery(Recoverable recovered) {
+                    recovering = false;
                     log.info("Reconnected to RabbitMQ at {}; channels and subscriptions restored", redactedUri);
                 }
 
@@ -195,8 +198,22 @@ final class RabbitTransport implements Transport {
      * The channel for a key: messages to one destination, and the replies to one requester, always
      * leave through the same channel, so RabbitMQ keeps their order; different keys spread out.
      */
-    private SendChannel sender(String key) {
-        return senders[Math.floorMod(key.hashCode(), senders.length)];
+    private SendChannel sender(String key) throws IOException {
+        int index = Math.floorMod(key.hashCode(), senders.length);
+        SendChannel sender = senders[index];
+        if (!sender.channel.isOpen() && connection.isOpen() && !recovering) {
+            // a channel-level error (e.g. an exchange deleted under us) closed it; recovery only
+            // reopens channels after a connection loss, so replace it here
+            synchronized (senders) {
+                if (!senders[index].channel.isOpen()) {
+                    log.warn("A send channel to RabbitMQ at {} was closed ({}); opening a new one", redactedUri,
+                            senders[index].channel.getCloseReason());
+                    senders[index] = openSender();
+                }
+                sender = senders[index];
+            }
+        }
+        return sender;
     }
 
     @Override
@@ -226,6 +243,11 @@ final class RabbitTransport implements Transport {
 
     private CompletionStage<Void> send(String exchange, String routingKey, io.parley.spi.Envelope envelope,
                                        String replyTo, boolean confirm) {
+        if (recovering) {
+            // a request sent before the channel's direct reply-to consumer is back would close the channel
+            return CompletableFuture.failedFuture(new ConnectionException("Cannot send to '" + routingKey
+                    + "': the connection to RabbitMQ at " + redactedUri + " is recovering; retry shortly"));
+        }
         try {
             AMQP.BasicProperties props = RabbitMessages.properties(envelope, replyTo, settings.persistent);
             boolean mandatory = replyTo != null || confirm; // replies are not: their requester may be gone
@@ -251,6 +273,7 @@ final class RabbitTransport implements Transport {
         if (closing || cause.isInitiatedByApplication()) {
             return;
         }
+        recovering = true;
         log.warn("Lost the connection to RabbitMQ at {} ({}); recovering every {} ms", redactedUri,
                 cause.getMessage(), settings.recoveryIntervalMillis);
         if (settings.directReplyTo) { // direct reply-to replies of requests already sent can no longer arrive

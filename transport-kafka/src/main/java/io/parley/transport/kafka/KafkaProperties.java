@@ -1,0 +1,28 @@
+package io.parley.transport.kafka;
+
+/**
+ * Names of the Kafka transport's {@code BrokerOptions} properties. Every value is a string; times are
+ * milliseconds. README.md of this module lists the defaults.
+ */
+public final class KafkaProperties {
+
+    /** Prefix of Kafka client settings given to every client (producer, consumers, admin): {@code kafka.client.security.protocol=SASL_SSL}. */
+    public static final String CLIENT_PREFIX = "kafka.client.";
+    /** Prefix of settings for the producer only: {@code kafka.producer.compression.type=lz4}. */
+    public static final String PRODUCER_PREFIX = "kafka.producer.";
+    /** Prefix of settings for the consumers only: {@code kafka.consumer.auto.offset.reset=earliest}. */
+    public static final String CONSUMER_PREFIX = "kafka.consumer.";
+    /** Partitions of the topics Parley creates when missing; default 1. */
+    public static final String PARTITIONS = "kafka.partitions";
+    /** Replication factor of the topics Parley creates; default the broker's default. */
+    public static final String REPLICATION_FACTOR = "kafka.replication-factor";
+    /** {@code false}: never create topics (they must exist); default true. */
+    public static final String CREATE_TOPICS = "kafka.create-topics";
+    /** How long opening, a topic creation or a subscription's first assignment may take; default 15000. */
+    public static final String CONNECT_TIMEOUT_MS = "kafka.connect-timeout-ms";
+    /** Prefix of this connection's reply topic, {@code <prefix>.<random>}; default {@code parley.replies}. */
+    public static final String REPLY_TOPIC_PREFIX = "kafka.reply-topic-prefix";
+
+    private KafkaProperties() {
+    }
+}

@@ -1,0 +1,121 @@
+package io.parley.transport.kafka.internal;
+
+import io.parley.api.ConfigurationException;
+import io.parley.spi.TransportContext;
+import io.parley.transport.kafka.KafkaProperties;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code kafka://host:9092[,host2:9092]} and the {@code kafka.*} properties, checked all at once.
+ * Credentials (SASL, TLS key stores) travel as client properties, never in the URI, and are never logged.
+ */
+final class KafkaSettings {
+
+    private static final Set<String> KEYS = Set.of(KafkaProperties.PARTITIONS, KafkaProperties.REPLICATION_FACTOR,
+            KafkaProperties.CREATE_TOPICS, KafkaProperties.CONNECT_TIMEOUT_MS, KafkaProperties.REPLY_TOPIC_PREFIX);
+
+    String bootstrap;
+    final Map<String, Object> client = new HashMap<>();
+    final Map<String, Object> producer = new HashMap<>();
+    final Map<String, Object> consumer = new HashMap<>();
+    int partitions = 1;
+    Optional<Short> replicationFactor = Optional.empty();
+    boolean createTopics = true;
+    Duration connectTimeout = Duration.ofSeconds(15);
+    String replyTopicPrefix = "parley.replies";
+
+    static KafkaSettings from(TransportContext context) {
+        KafkaSettings settings = new KafkaSettings();
+        List<String> problems = new ArrayList<>();
+        settings.readUri(context.uri(), problems);
+        settings.readProperties(context.options().properties(), problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException("Cannot use Kafka URI " + context.redactedUri() + ": "
+                    + String.join("; ", problems), problems);
+        }
+        return settings;
+    }
+
+    private void readUri(URI uri, List<String> problems) {
+        String authority = uri.getRawAuthority();
+        if (authority == null || authority.isBlank()) {
+            problems.add("no host: write kafka://host:9092 (several: kafka://host1:9092,host2:9092)");
+            return;
+        }
+        if (authority.contains("@")) {
+            problems.add("credentials do not go in a kafka:// URI; give SASL settings as kafka.client.* properties");
+            authority = authority.substring(authority.lastIndexOf('@') + 1);
+        }
+        List<String> servers = new ArrayList<>();
+        for (String server : authority.split(",")) {
+            String trimmed = server.strip();
+            if (trimmed.isEmpty()) {
+                problems.add("an empty server in the server list");
+            } else {
+                servers.add(trimmed.contains(":") ? trimmed : trimmed + ":9092");
+            }
+        }
+        bootstrap = String.join(",", servers);
+        if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+            problems.add("a Kafka URI has no path; remove '" + uri.getRawPath() + "'");
+        }
+        if (uri.getRawQuery() != null) {
+            problems.add("query parameters are not read; use the kafka.* properties");
+        }
+    }
+
+    private void readProperties(Map<String, String> properties, List<String> problems) {
+        for (Map.Entry<String, String> entry : properties.entrySet()) {
+            String key = entry.getKey();
+            if (key.startsWith(KafkaProperties.CLIENT_PREFIX)) {
+                client.put(key.substring(KafkaProperties.CLIENT_PREFIX.length()), entry.getValue());
+            } else if (key.startsWith(KafkaProperties.PRODUCER_PREFIX)) {
+                producer.put(key.substring(KafkaProperties.PRODUCER_PREFIX.length()), entry.getValue());
+            } else if (key.startsWith(KafkaProperties.CONSUMER_PREFIX)) {
+                consumer.put(key.substring(KafkaProperties.CONSUMER_PREFIX.length()), entry.getValue());
+            } else if (key.startsWith("kafka.") && !KEYS.contains(key)) {
+                problems.add("unknown property " + key + "; known: " + String.join(", ", KEYS.stream().sorted().toList())
+                        + ", and the prefixes " + KafkaProperties.CLIENT_PREFIX + ", " + KafkaProperties.PRODUCER_PREFIX
+                        + ", " + KafkaProperties.CONSUMER_PREFIX);
+            }
+        }
+        partitions = (int) number(properties, KafkaProperties.PARTITIONS, partitions, 1, 10_000, problems);
+        if (properties.containsKey(KafkaProperties.REPLICATION_FACTOR)) {
+            replicationFactor = Optional.of((short) number(properties, KafkaProperties.REPLICATION_FACTOR, 1, 1, Short.MAX_VALUE, problems));
+        }
+        String create = properties.getOrDefault(KafkaProperties.CREATE_TOPICS, "true");
+        if (!create.equalsIgnoreCase("true") && !create.equalsIgnoreCase("false")) {
+            problems.add(KafkaProperties.CREATE_TOPICS + " must be true or false, not '" + create + "'");
+        }
+        createTopics = Boolean.parseBoolean(create);
+        connectTimeout = Duration.ofMillis(number(properties, KafkaProperties.CONNECT_TIMEOUT_MS, connectTimeout.toMillis(),
+                1, Integer.MAX_VALUE, problems));
+        replyTopicPrefix = properties.getOrDefault(KafkaProperties.REPLY_TOPIC_PREFIX, replyTopicPrefix);
+    }
+
+    private static long number(Map<String, String> properties, String key, long fallback, long min, long max, List<String> problems) {
+        String value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            long parsed = Long.parseLong(value.strip());
+            if (parsed < min || parsed > max) {
+                problems.add(key + " must be between " + min + " and " + max + ", not " + parsed);
+                return fallback;
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            problems.add(key + " must be a whole number, not '" + value + "'");
+            return fallback;
+        }
+    }
+}

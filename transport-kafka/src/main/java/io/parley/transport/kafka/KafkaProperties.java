@@ -20,6 +20,11 @@ public final class KafkaProperties {
     public static final String CREATE_TOPICS = "kafka.create-topics";
     /** How long opening, a topic creation or a subscription's first assignment may take; default 15000. */
     public static final String CONNECT_TIMEOUT_MS = "kafka.connect-timeout-ms";
+    /**
+     * Largest record Parley sends and allows on the topics it creates (their {@code max.message.bytes},
+     * the producer's {@code max.request.size}); default 8388608 (8 MiB).
+     */
+    public static final String MAX_MESSAGE_BYTES = "kafka.max-message-bytes";
     /** Prefix of this connection's reply topic, {@code <prefix>.<random>}; default {@code parley.replies}. */
     public static final String REPLY_TOPIC_PREFIX = "kafka.reply-topic-prefix";
 

@@ -17,7 +17,6 @@ class KafkaTransportCompatibilityIT extends TransportCompatibilityKit {
         }
         return KitEnvironment.builder(uri, "kafka")
                 .lacks(Capability.NO_RESPONDERS, "Kafka cannot tell that a topic has no consumer")
-                .lacks(Capability.LARGE_MESSAGES, "Kafka's default message.max.bytes is about 1 MB, less than 1 MiB plus headers")
                 .lacks(Capability.GROUP_WORK_SHARING, "topics Parley creates have 1 partition (kafka.partitions), and a"
                         + " group shares work only across partitions")
                 .build();

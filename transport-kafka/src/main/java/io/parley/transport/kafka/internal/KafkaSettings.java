@@ -20,7 +20,8 @@ import java.util.Set;
 final class KafkaSettings {
 
     private static final Set<String> KEYS = Set.of(KafkaProperties.PARTITIONS, KafkaProperties.REPLICATION_FACTOR,
-            KafkaProperties.CREATE_TOPICS, KafkaProperties.CONNECT_TIMEOUT_MS, KafkaProperties.REPLY_TOPIC_PREFIX);
+            KafkaProperties.CREATE_TOPICS, KafkaProperties.CONNECT_TIMEOUT_MS, KafkaProperties.REPLY_TOPIC_PREFIX,
+            KafkaProperties.MAX_MESSAGE_BYTES);
 
     String bootstrap;
     final Map<String, Object> client = new HashMap<>();
@@ -31,6 +32,7 @@ final class KafkaSettings {
     boolean createTopics = true;
     Duration connectTimeout = Duration.ofSeconds(15);
     String replyTopicPrefix = "parley.replies";
+    int maxMessageBytes = 8 * 1024 * 1024;
 
     static KafkaSettings from(TransportContext context) {
         KafkaSettings settings = new KafkaSettings();
@@ -99,6 +101,8 @@ final class KafkaSettings {
         connectTimeout = Duration.ofMillis(number(properties, KafkaProperties.CONNECT_TIMEOUT_MS, connectTimeout.toMillis(),
                 1, Integer.MAX_VALUE, problems));
         replyTopicPrefix = properties.getOrDefault(KafkaProperties.REPLY_TOPIC_PREFIX, replyTopicPrefix);
+        maxMessageBytes = (int) number(properties, KafkaProperties.MAX_MESSAGE_BYTES, maxMessageBytes, 1024,
+                Integer.MAX_VALUE, problems);
     }
 
     private static long number(Map<String, String> properties, String key, long fallback, long min, long max, List<String> problems) {

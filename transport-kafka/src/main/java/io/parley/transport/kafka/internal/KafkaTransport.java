@@ -116,6 +116,7 @@ final class KafkaTransport implements Transport {
         properties.put(ProducerConfig.CLIENT_ID_CONFIG, "parley-" + id + "-producer");
         properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) settings.connectTimeout.toMillis());
+        properties.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, settings.maxMessageBytes);
         properties.putAll(settings.producer);
         properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -147,7 +148,9 @@ final class KafkaTransport implements Transport {
     }
 
     private void createTopic(String topic, int partitions, Map<String, String> configs) {
-        NewTopic newTopic = new NewTopic(topic, Optional.of(partitions), settings.replicationFactor).configs(configs);
+        Map<String, String> all = new HashMap<>(configs);
+        all.put("max.message.bytes", Integer.toString(settings.maxMessageBytes)); // Kafka's default is about 1 MB
+        NewTopic newTopic = new NewTopic(topic, Optional.of(partitions), settings.replicationFactor).configs(all);
         try {
             admin.createTopics(List.of(newTopic)).all().get(settings.connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

@@ -5,16 +5,32 @@ package io.parley.benchmarks;
  * {@link #open()} starts an echo responder and a requester on a fresh destination, on connections
  * of their own, and returns once the responder receives.
  */
-interface EchoCase {
+abstract class EchoCase {
 
     enum Kind { PARLEY, RAW, SPRING }
 
-    String broker();
+    private final String broker;
+    private final Kind kind;
+    private final String description;
 
-    Kind kind();
+    EchoCase(String broker, Kind kind, String description) {
+        this.broker = broker;
+        this.kind = kind;
+        this.description = description;
+    }
+
+    final String broker() {
+        return broker;
+    }
+
+    final Kind kind() {
+        return kind;
+    }
 
     /** What the case is, for the report, e.g. "jnats request + dispatcher". */
-    String description();
+    final String description() {
+        return description;
+    }
 
-    EchoClient open() throws Exception;
+    abstract EchoClient open() throws Exception;
 }

@@ -23,33 +23,19 @@ import org.apache.kafka.common.header.Header;
  * a responder poll loop that produces each echo, and a reply consumer (assigned, read from its end)
  * that completes the matching future.
  */
-final class KafkaRawEcho implements EchoCase {
+final class KafkaRawEcho extends EchoCase {
 
     private static final String CORRELATION = "correlation_id";
 
     private final String bootstrap;
 
     KafkaRawEcho(String uri) {
+        super("kafka", Kind.RAW, "kafka-clients, request + reply topics, correlation header");
         this.bootstrap = Uris.kafkaBootstrap(uri);
     }
 
     @Override
-    public String broker() {
-        return "kafka";
-    }
-
-    @Override
-    public Kind kind() {
-        return Kind.RAW;
-    }
-
-    @Override
-    public String description() {
-        return "kafka-clients, request + reply topics, correlation header";
-    }
-
-    @Override
-    public EchoClient open() throws Exception {
+    EchoClient open() throws Exception {
         String requests = Uris.fresh("bench-raw");
         String replies = requests + ".replies";
         KafkaSupport.createTopics(bootstrap, requests, replies);

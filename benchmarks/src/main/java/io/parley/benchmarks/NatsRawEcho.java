@@ -11,31 +11,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 
 /** jnats by hand: a dispatcher that publishes each request's data to its reply subject, and {@code request}. */
-final class NatsRawEcho implements EchoCase {
+final class NatsRawEcho extends EchoCase {
 
     private final String uri;
 
     NatsRawEcho(String uri) {
+        super("nats", Kind.RAW, "jnats request + replying dispatcher");
         this.uri = uri;
     }
 
     @Override
-    public String broker() {
-        return "nats";
-    }
-
-    @Override
-    public Kind kind() {
-        return Kind.RAW;
-    }
-
-    @Override
-    public String description() {
-        return "jnats request + replying dispatcher";
-    }
-
-    @Override
-    public EchoClient open() throws Exception {
+    EchoClient open() throws Exception {
         Options options = new Options.Builder().server(uri).build();
         Connection server = Nats.connect(options);
         Connection client = Nats.connect(options);

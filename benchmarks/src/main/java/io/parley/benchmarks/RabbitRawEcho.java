@@ -15,33 +15,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * amqp-client by hand, as the RabbitMQ RPC tutorial with direct reply-to: correlation ids in a map,
  * many requests in flight on one channel; the responder acks after publishing its reply.
  */
-final class RabbitRawEcho implements EchoCase {
+final class RabbitRawEcho extends EchoCase {
 
     private static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
     private final String uri;
 
     RabbitRawEcho(String uri) {
+        super("rabbit", Kind.RAW, "amqp-client, direct reply-to + correlation ids");
         this.uri = uri;
     }
 
     @Override
-    public String broker() {
-        return "rabbit";
-    }
-
-    @Override
-    public Kind kind() {
-        return Kind.RAW;
-    }
-
-    @Override
-    public String description() {
-        return "amqp-client, direct reply-to + correlation ids";
-    }
-
-    @Override
-    public EchoClient open() throws Exception {
+    EchoClient open() throws Exception {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setUri(uri);
         Connection serverConnection = factory.newConnection("bench-raw-server");

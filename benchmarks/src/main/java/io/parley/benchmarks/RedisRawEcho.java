@@ -16,31 +16,17 @@ import redis.clients.jedis.RedisClient;
  * per requester subscribed once, correlation ids in a map. Commands go through a pooled client;
  * each subscription has its own connection and thread.
  */
-final class RedisRawEcho implements EchoCase {
+final class RedisRawEcho extends EchoCase {
 
     private final String uri;
 
     RedisRawEcho(String uri) {
+        super("redis", Kind.RAW, "jedis PUBLISH + one reply channel + correlation ids");
         this.uri = uri;
     }
 
     @Override
-    public String broker() {
-        return "redis";
-    }
-
-    @Override
-    public Kind kind() {
-        return Kind.RAW;
-    }
-
-    @Override
-    public String description() {
-        return "jedis PUBLISH + one reply channel + correlation ids";
-    }
-
-    @Override
-    public EchoClient open() throws Exception {
+    EchoClient open() throws Exception {
         URI address = URI.create(uri);
         RedisClient commands = RedisClient.create(address);
         String channel = Uris.fresh("bench-raw");

@@ -21,31 +21,17 @@ import org.springframework.kafka.support.KafkaHeaders;
  * echoes through a KafkaTemplate to {@code kafka_replyTopic} with {@code kafka_correlationId} copied,
  * which is what {@code @SendTo} does, minus the annotation machinery.
  */
-final class SpringKafkaEcho implements EchoCase {
+final class SpringKafkaEcho extends EchoCase {
 
     private final String bootstrap;
 
     SpringKafkaEcho(String uri) {
+        super("kafka", Kind.SPRING, "spring-kafka 4.1 ReplyingKafkaTemplate + listener container");
         this.bootstrap = Uris.kafkaBootstrap(uri);
     }
 
     @Override
-    public String broker() {
-        return "kafka";
-    }
-
-    @Override
-    public Kind kind() {
-        return Kind.SPRING;
-    }
-
-    @Override
-    public String description() {
-        return "spring-kafka 4.1 ReplyingKafkaTemplate + listener container";
-    }
-
-    @Override
-    public EchoClient open() throws Exception {
+    EchoClient open() throws Exception {
         String requests = Uris.fresh("bench-spring");
         String replies = requests + ".replies";
         KafkaSupport.createTopics(bootstrap, requests, replies);

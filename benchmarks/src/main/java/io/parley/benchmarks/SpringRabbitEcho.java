@@ -17,27 +17,13 @@ import org.springframework.amqp.rabbit.listener.adapter.MessageListenerAdapter;
  * DirectMessageListenerContainer (listener on the client's own thread, no hand-off) answering
  * through a MessageListenerAdapter.
  */
-final class SpringRabbitEcho implements EchoCase {
+final class SpringRabbitEcho extends EchoCase {
 
     private final String uri;
 
     SpringRabbitEcho(String uri) {
+        super("rabbit", Kind.SPRING, "spring-rabbit 4.1 RabbitTemplate / AsyncRabbitTemplate, direct reply-to");
         this.uri = uri;
-    }
-
-    @Override
-    public String broker() {
-        return "rabbit";
-    }
-
-    @Override
-    public Kind kind() {
-        return Kind.SPRING;
-    }
-
-    @Override
-    public String description() {
-        return "spring-rabbit 4.1 RabbitTemplate / AsyncRabbitTemplate, direct reply-to";
     }
 
     /** The listener adapter calls {@code handleMessage} and sends what it returns to the reply-to. */
@@ -48,7 +34,7 @@ final class SpringRabbitEcho implements EchoCase {
     }
 
     @Override
-    public EchoClient open() throws Exception {
+    EchoClient open() throws Exception {
         CachingConnectionFactory serverFactory = new CachingConnectionFactory(URI.create(uri));
         CachingConnectionFactory clientFactory = new CachingConnectionFactory(URI.create(uri));
         String queue = Uris.fresh("bench-spring");

@@ -1,5 +1,6 @@
 package io.parley.transport.kafka;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.ConfigurationException;
@@ -55,7 +56,7 @@ class KafkaLifecycleIT {
                 broker.rpc().request("parley-it.lifecycle", "x", RequestOptions.timeout(Duration.ofSeconds(10))).orElseThrow();
             }
         }
-        KafkaTestSupport.await("every thread started by the brokers ends after close", Duration.ofSeconds(20),
+        Await.until("every thread started by the brokers ends after close", Duration.ofSeconds(20),
                 () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive() && !before.contains(t)
                         && !t.getName().startsWith("ForkJoinPool.commonPool")));
     }

@@ -1,5 +1,6 @@
 package io.parley.transport.kafka;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.RequestException;
@@ -43,7 +44,7 @@ class KafkaOutageIT {
                 assertTrue(System.nanoTime() - killedAt < TIMEOUT.plusSeconds(1).toNanos(), "ended within its timeout");
 
                 kafka.launch(); // the same broker: same ports and data
-                KafkaTestSupport.await("a request is answered after the restart", Duration.ofSeconds(90), () -> {
+                Await.until("a request is answered after the restart", Duration.ofSeconds(90), () -> {
                     try {
                         return requester.rpc().request("outage", "3", String.class,
                                 RequestOptions.timeout(Duration.ofSeconds(2))).equals(Optional.of("echo 3"));

@@ -1,5 +1,6 @@
 package io.parley.transport.nats;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.ConfigurationException;
@@ -72,7 +73,7 @@ class NatsLifecycleIT {
                 broker.rpc().request("parley-it.lifecycle", "x", RequestOptions.timeout(Duration.ofSeconds(5))).orElseThrow();
             }
         }
-        NatsTestSupport.await("every thread started by the brokers ends after close", Duration.ofSeconds(10),
+        Await.until("every thread started by the brokers ends after close", Duration.ofSeconds(10),
                 () -> newThreads(before).isEmpty());
     }
 

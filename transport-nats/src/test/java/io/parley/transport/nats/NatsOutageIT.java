@@ -1,5 +1,6 @@
 package io.parley.transport.nats;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.RequestException;
@@ -65,7 +66,7 @@ class NatsOutageIT {
             releaseSlow.countDown();
 
             server.start(); // same port
-            NatsTestSupport.await("a new request is answered after the restart", Duration.ofSeconds(15), () -> {
+            Await.until("a new request is answered after the restart", Duration.ofSeconds(15), () -> {
                 try {
                     return requester.rpc().request("outage.echo", "3", String.class,
                             RequestOptions.timeout(Duration.ofMillis(500))).equals(Optional.of("echo 3"));

@@ -1,5 +1,6 @@
 package io.parley.transport.nats;
 
+import io.parley.tck.Await;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -30,7 +31,7 @@ final class NatsServerProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
                 .start();
-        NatsTestSupport.await("nats-server answers on port " + port, Duration.ofSeconds(10), this::answers);
+        Await.until("nats-server answers on port " + port, Duration.ofSeconds(10), this::answers);
         return this;
     }
 

@@ -3,8 +3,6 @@ package io.parley.transport.nats;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 
-import java.time.Duration;
-import java.util.function.BooleanSupplier;
 
 /** Where the tests' NATS server is, and small helpers shared by the ITs. */
 final class NatsTestSupport {
@@ -19,17 +17,6 @@ final class NatsTestSupport {
     static long serverMaxPayload() throws Exception {
         try (Connection connection = Nats.connect(URI)) {
             return connection.getServerInfo().getMaxPayload();
-        }
-    }
-
-    /** Polls {@code condition} until it holds or {@code timeout} has passed. */
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            Thread.sleep(5); // polling interval of a deadline wait, not a synchronisation
         }
     }
 }

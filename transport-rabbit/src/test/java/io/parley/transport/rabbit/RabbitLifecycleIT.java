@@ -1,5 +1,6 @@
 package io.parley.transport.rabbit;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.ConfigurationException;
@@ -107,7 +108,7 @@ class RabbitLifecycleIT {
                 broker.rpc().request(queue, "x", RequestOptions.timeout(Duration.ofSeconds(5))).orElseThrow();
             }
         }
-        RabbitTestSupport.await("every thread started by the brokers ends after close", Duration.ofSeconds(10),
+        Await.until("every thread started by the brokers ends after close", Duration.ofSeconds(10),
                 () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive() && !before.contains(t)
                         && !t.getName().startsWith("ForkJoinPool.commonPool")));
     }

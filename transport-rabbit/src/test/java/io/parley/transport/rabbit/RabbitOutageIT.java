@@ -1,5 +1,6 @@
 package io.parley.transport.rabbit;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.RequestException;
@@ -60,7 +61,7 @@ class RabbitOutageIT {
             assertTrue(System.nanoTime() - cutAt < TIMEOUT.plusSeconds(1).toNanos(), "ended within its timeout");
             releaseSlow.countDown();
 
-            RabbitTestSupport.await("a new request is answered after recovery", Duration.ofSeconds(30), () -> {
+            Await.until("a new request is answered after recovery", Duration.ofSeconds(30), () -> {
                 try {
                     return requester.rpc().request(queue, "2", String.class, RequestOptions.timeout(Duration.ofSeconds(1)))
                             .equals(Optional.of("echo 2"));

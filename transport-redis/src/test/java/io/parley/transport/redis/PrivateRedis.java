@@ -1,5 +1,6 @@
 package io.parley.transport.redis;
 
+import io.parley.tck.Await;
 import redis.clients.jedis.Jedis;
 
 import java.io.IOException;
@@ -43,7 +44,7 @@ final class PrivateRedis implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(directory.resolve("redis.log").toFile())
                 .start();
-        RedisTestSupport.awaitTrue("the private redis-server on port " + port + " answers", Duration.ofSeconds(10),
+        Await.until("the private redis-server on port " + port + " answers", Duration.ofSeconds(10),
                 () -> {
                     if (!process.isAlive()) {
                         throw new IllegalStateException("redis-server exited; see " + directory.resolve("redis.log"));

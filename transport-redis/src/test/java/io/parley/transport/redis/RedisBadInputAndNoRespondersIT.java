@@ -1,5 +1,6 @@
 package io.parley.transport.redis;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.Message;
 import io.parley.api.RequestException;
@@ -70,7 +71,7 @@ class RedisBadInputAndNoRespondersIT {
             Optional<Message> reply = connect().rpc().request(destination, "next", RequestOptions.timeout(Duration.ofSeconds(10)));
             assertEquals("ok:next", reply.orElseThrow().bodyAsString());
             if (kind.equals("stream:")) {
-                RedisTestSupport.awaitTrue("the unreadable entries are acknowledged", Duration.ofSeconds(5), () -> {
+                Await.until("the unreadable entries are acknowledged", Duration.ofSeconds(5), () -> {
                     List<?> summary = (List<?>) raw.sendCommand(Protocol.Command.XPENDING, key, "g".getBytes());
                     return (Long) summary.get(0) == 0;
                 });

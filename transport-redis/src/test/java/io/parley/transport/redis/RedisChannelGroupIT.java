@@ -1,5 +1,6 @@
 package io.parley.transport.redis;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.SubscribeOptions;
 import org.junit.jupiter.api.AfterEach;
@@ -45,7 +46,7 @@ class RedisChannelGroupIT {
         for (int i = 0; i < MESSAGES; i++) {
             connect().publish(channel, "m" + i).get();
         }
-        RedisTestSupport.awaitTrue("every message is handled", Duration.ofSeconds(10),
+        Await.until("every message is handled", Duration.ofSeconds(10),
                 () -> java.util.Arrays.stream(members).mapToInt(AtomicInteger::get).sum() >= MESSAGES);
         return perMessage;
     }

@@ -1,5 +1,6 @@
 package io.parley.transport.redis;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.ConfigurationException;
@@ -47,9 +48,9 @@ class RedisLifecycleIT {
             }
             assertTrue(parleyRedisThreads() > threadsBefore);
             broker.close();
-            RedisTestSupport.awaitTrue("every parley-redis thread ended", Duration.ofSeconds(5),
+            Await.until("every parley-redis thread ended", Duration.ofSeconds(5),
                     () -> parleyRedisThreads() == threadsBefore);
-            RedisTestSupport.awaitTrue("every connection of the broker is closed", Duration.ofSeconds(5),
+            Await.until("every connection of the broker is closed", Duration.ofSeconds(5),
                     () -> parleyConnections(admin) == connectionsBefore);
             RedisTestSupport.deleteKeys(name + "*");
         }
@@ -99,7 +100,7 @@ class RedisLifecycleIT {
             }
             admin.del(key);
         }
-        RedisTestSupport.awaitTrue("no thread is left", Duration.ofSeconds(5), () -> parleyRedisThreads() == threadsBefore);
+        Await.until("no thread is left", Duration.ofSeconds(5), () -> parleyRedisThreads() == threadsBefore);
     }
 
     @Test

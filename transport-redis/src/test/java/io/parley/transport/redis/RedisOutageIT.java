@@ -1,5 +1,6 @@
 package io.parley.transport.redis;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.Message;
@@ -72,7 +73,7 @@ class RedisOutageIT {
         redis.start();
 
         for (String destination : destinations) {
-            RedisTestSupport.awaitTrue("a request to " + destination + " is answered after the restart", RECOVERY, () -> {
+            Await.until("a request to " + destination + " is answered after the restart", RECOVERY, () -> {
                 try {
                     Optional<Message> reply = client.rpc().request(destination, "after",
                             RequestOptions.timeout(Duration.ofMillis(500)));
@@ -112,7 +113,7 @@ class RedisOutageIT {
                 "ended before its timeout: " + cause.getMessage());
         release.countDown();
         redis.start();
-        RedisTestSupport.awaitTrue("a new request succeeds", RECOVERY, () -> {
+        Await.until("a new request succeeds", RECOVERY, () -> {
             try {
                 return client.rpc().request("outage.slow", "y", RequestOptions.timeout(Duration.ofMillis(500)))
                         .isPresent();
@@ -150,7 +151,7 @@ class RedisOutageIT {
         release.countDown();
         redis.thaw();
         for (String destination : List.of("hang.slow", "list:hang.list")) {
-            RedisTestSupport.awaitTrue("a request to " + destination + " succeeds after the hang", RECOVERY, () -> {
+            Await.until("a request to " + destination + " succeeds after the hang", RECOVERY, () -> {
                 try {
                     return client.rpc().request(destination, "y", RequestOptions.timeout(Duration.ofMillis(500)))
                             .isPresent();

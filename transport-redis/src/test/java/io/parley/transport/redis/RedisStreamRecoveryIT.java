@@ -1,5 +1,6 @@
 package io.parley.transport.redis;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.Message;
@@ -78,7 +79,7 @@ class RedisStreamRecoveryIT {
             });
             assertEquals("done:job-1", reply.get(15, TimeUnit.SECONDS).bodyAsString());
             assertEquals(1, handled.get());
-            RedisTestSupport.awaitTrue("B acknowledged the entry", Duration.ofSeconds(5),
+            Await.until("B acknowledged the entry", Duration.ofSeconds(5),
                     () -> pending(crashed, key, "workers") == 0);
         }
     }
@@ -104,7 +105,7 @@ class RedisStreamRecoveryIT {
             assertEquals("ok", reply.get(20, TimeUnit.SECONDS).bodyAsString());
         }
         try (Jedis jedis = new Jedis(URI.create(RedisTestSupport.URI))) {
-            RedisTestSupport.awaitTrue("every entry is acknowledged", Duration.ofSeconds(5),
+            Await.until("every entry is acknowledged", Duration.ofSeconds(5),
                     () -> pending(jedis, key, "slow") == 0);
         }
         assertEquals(4, perBody.size());

@@ -4,10 +4,7 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
-import java.time.Duration;
-import java.util.function.BooleanSupplier;
 
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** The shared Redis of the tests, and a wait with a deadline (no sleeps as synchronisation). */
 final class RedisTestSupport {
@@ -33,21 +30,6 @@ final class RedisTestSupport {
                 }
                 cursor = page.getCursor();
             } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
-        }
-    }
-
-    static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + timeout + " waiting until " + what);
-            }
-            try {
-                Thread.sleep(10); // polling interval of the wait, not a synchronisation
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted waiting until " + what);
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.parley.transport.redis;
 
+import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.ConnectionException;
 import io.parley.api.RequestOptions;
@@ -67,7 +68,7 @@ class RedisTlsIT {
                 "ca.crt", "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", directory.toString())
                 .directory(directory.toFile()).redirectErrorStream(true)
                 .redirectOutput(directory.resolve("redis.log").toFile()).start();
-        RedisTestSupport.awaitTrue("the TLS redis-server listens", Duration.ofSeconds(10), () -> {
+        Await.until("the TLS redis-server listens", Duration.ofSeconds(10), () -> {
             try (Socket ignored = new Socket("127.0.0.1", port)) {
                 return true;
             } catch (IOException e) {

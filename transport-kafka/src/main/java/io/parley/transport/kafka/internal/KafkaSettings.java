@@ -2,6 +2,7 @@ package io.parley.transport.kafka.internal;
 
 import io.parley.api.ConfigurationException;
 import io.parley.spi.TransportContext;
+import io.parley.spi.TransportSettings;
 import io.parley.transport.kafka.KafkaProperties;
 
 import java.net.URI;
@@ -89,37 +90,15 @@ final class KafkaSettings {
                         + ", " + KafkaProperties.CONSUMER_PREFIX);
             }
         }
-        partitions = (int) number(properties, KafkaProperties.PARTITIONS, partitions, 1, 10_000, problems);
+        partitions = (int) TransportSettings.number(properties, KafkaProperties.PARTITIONS, partitions, 1, 10_000, problems);
         if (properties.containsKey(KafkaProperties.REPLICATION_FACTOR)) {
-            replicationFactor = Optional.of((short) number(properties, KafkaProperties.REPLICATION_FACTOR, 1, 1, Short.MAX_VALUE, problems));
+            replicationFactor = Optional.of((short) TransportSettings.number(properties, KafkaProperties.REPLICATION_FACTOR, 1, 1, Short.MAX_VALUE, problems));
         }
-        String create = properties.getOrDefault(KafkaProperties.CREATE_TOPICS, "true");
-        if (!create.equalsIgnoreCase("true") && !create.equalsIgnoreCase("false")) {
-            problems.add(KafkaProperties.CREATE_TOPICS + " must be true or false, not '" + create + "'");
-        }
-        createTopics = Boolean.parseBoolean(create);
-        connectTimeout = Duration.ofMillis(number(properties, KafkaProperties.CONNECT_TIMEOUT_MS, connectTimeout.toMillis(),
+        createTopics = TransportSettings.flag(properties, KafkaProperties.CREATE_TOPICS, true, problems);
+        connectTimeout = Duration.ofMillis(TransportSettings.number(properties, KafkaProperties.CONNECT_TIMEOUT_MS, connectTimeout.toMillis(),
                 1, Integer.MAX_VALUE, problems));
         replyTopicPrefix = properties.getOrDefault(KafkaProperties.REPLY_TOPIC_PREFIX, replyTopicPrefix);
-        maxMessageBytes = (int) number(properties, KafkaProperties.MAX_MESSAGE_BYTES, maxMessageBytes, 1024,
+        maxMessageBytes = (int) TransportSettings.number(properties, KafkaProperties.MAX_MESSAGE_BYTES, maxMessageBytes, 1024,
                 Integer.MAX_VALUE, problems);
-    }
-
-    private static long number(Map<String, String> properties, String key, long fallback, long min, long max, List<String> problems) {
-        String value = properties.get(key);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            long parsed = Long.parseLong(value.strip());
-            if (parsed < min || parsed > max) {
-                problems.add(key + " must be between " + min + " and " + max + ", not " + parsed);
-                return fallback;
-            }
-            return parsed;
-        } catch (NumberFormatException e) {
-            problems.add(key + " must be a whole number, not '" + value + "'");
-            return fallback;
-        }
     }
 }

@@ -2,11 +2,10 @@ package io.parley.transport.nats.internal;
 
 import io.parley.api.ConfigurationException;
 import io.parley.spi.TransportContext;
+import io.parley.spi.TransportSettings;
 import io.parley.transport.nats.NatsProperties;
 
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,10 +56,10 @@ final class NatsSettings {
             String userInfo = authority.substring(0, at);
             int colon = userInfo.indexOf(':');
             if (colon >= 0) {
-                user = decode(userInfo.substring(0, colon));
-                password = decode(userInfo.substring(colon + 1)).toCharArray();
+                user = TransportSettings.percentDecode(userInfo.substring(0, colon));
+                password = TransportSettings.percentDecode(userInfo.substring(colon + 1)).toCharArray();
             } else {
-                token = decode(userInfo).toCharArray();
+                token = TransportSettings.percentDecode(userInfo).toCharArray();
             }
             authority = authority.substring(at + 1);
         }
@@ -116,31 +115,9 @@ final class NatsSettings {
             problems.add("a user without a password");
         }
         connectionName = properties.getOrDefault(NatsProperties.CONNECTION_NAME, connectionName);
-        connectTimeout = Duration.ofMillis(number(properties, NatsProperties.CONNECT_TIMEOUT_MS, connectTimeout.toMillis(), 1, problems));
-        reconnectWait = Duration.ofMillis(number(properties, NatsProperties.RECONNECT_WAIT_MS, reconnectWait.toMillis(), 0, problems));
-        maxReconnects = (int) number(properties, NatsProperties.MAX_RECONNECTS, maxReconnects, -1, problems);
-        reconnectBufferBytes = number(properties, NatsProperties.RECONNECT_BUFFER_BYTES, reconnectBufferBytes, 0, problems);
-    }
-
-    private static long number(Map<String, String> properties, String key, long fallback, long min, List<String> problems) {
-        String value = properties.get(key);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            long parsed = Long.parseLong(value.strip());
-            if (parsed < min || parsed > Integer.MAX_VALUE) {
-                problems.add(key + " must be between " + min + " and " + Integer.MAX_VALUE + ", not " + parsed);
-                return fallback;
-            }
-            return parsed;
-        } catch (NumberFormatException e) {
-            problems.add(key + " must be a whole number, not '" + value + "'");
-            return fallback;
-        }
-    }
-
-    private static String decode(String raw) {
-        return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+        connectTimeout = Duration.ofMillis(TransportSettings.number(properties, NatsProperties.CONNECT_TIMEOUT_MS, connectTimeout.toMillis(), 1, Integer.MAX_VALUE, problems));
+        reconnectWait = Duration.ofMillis(TransportSettings.number(properties, NatsProperties.RECONNECT_WAIT_MS, reconnectWait.toMillis(), 0, Integer.MAX_VALUE, problems));
+        maxReconnects = (int) TransportSettings.number(properties, NatsProperties.MAX_RECONNECTS, maxReconnects, -1, Integer.MAX_VALUE, problems);
+        reconnectBufferBytes = TransportSettings.number(properties, NatsProperties.RECONNECT_BUFFER_BYTES, reconnectBufferBytes, 0, Integer.MAX_VALUE, problems);
     }
 }

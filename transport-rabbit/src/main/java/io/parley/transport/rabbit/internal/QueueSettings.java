@@ -5,6 +5,7 @@ import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.api.MessagingException;
 import io.parley.api.SubscribeOptions;
+import io.parley.spi.TransportSettings;
 import io.parley.transport.rabbit.RabbitProperties;
 
 import java.io.IOException;
@@ -63,11 +64,11 @@ final class QueueSettings {
                         + String.join(", ", KEYS.stream().sorted().toList()) + ", " + RabbitProperties.QUEUE_ARGUMENT_PREFIX + "*");
             }
         }
-        boolean durable = RabbitSettings.bool(properties, RabbitProperties.QUEUE_DURABLE, false, problems);
-        boolean autoDelete = RabbitSettings.bool(properties, RabbitProperties.QUEUE_AUTO_DELETE, !durable, problems);
-        boolean exclusive = RabbitSettings.bool(properties, RabbitProperties.QUEUE_EXCLUSIVE, false, problems);
-        boolean declare = RabbitSettings.bool(properties, RabbitProperties.QUEUE_DECLARE, true, problems);
-        int prefetch = (int) RabbitSettings.number(properties, RabbitProperties.QUEUE_PREFETCH, concurrency, 1, 65_535, problems);
+        boolean durable = TransportSettings.flag(properties, RabbitProperties.QUEUE_DURABLE, false, problems);
+        boolean autoDelete = TransportSettings.flag(properties, RabbitProperties.QUEUE_AUTO_DELETE, !durable, problems);
+        boolean exclusive = TransportSettings.flag(properties, RabbitProperties.QUEUE_EXCLUSIVE, false, problems);
+        boolean declare = TransportSettings.flag(properties, RabbitProperties.QUEUE_DECLARE, true, problems);
+        int prefetch = (int) TransportSettings.number(properties, RabbitProperties.QUEUE_PREFETCH, concurrency, 1, 65_535, problems);
         String bindingKey = properties.getOrDefault(RabbitProperties.QUEUE_BINDING_KEY, destination);
         if (exchange.isEmpty() && properties.containsKey(RabbitProperties.QUEUE_BINDING_KEY)) {
             problems.add(RabbitProperties.QUEUE_BINDING_KEY + " needs the broker property " + RabbitProperties.EXCHANGE);

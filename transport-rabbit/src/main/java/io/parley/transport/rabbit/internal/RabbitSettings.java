@@ -2,11 +2,10 @@ package io.parley.transport.rabbit.internal;
 
 import io.parley.api.ConfigurationException;
 import io.parley.spi.TransportContext;
+import io.parley.spi.TransportSettings;
 import io.parley.transport.rabbit.RabbitProperties;
 
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,12 +59,12 @@ final class RabbitSettings {
         String userInfo = uri.getRawUserInfo();
         if (userInfo != null) {
             int colon = userInfo.indexOf(':');
-            user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
-            password = colon < 0 ? "" : decode(userInfo.substring(colon + 1));
+            user = TransportSettings.percentDecode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+            password = colon < 0 ? "" : TransportSettings.percentDecode(userInfo.substring(colon + 1));
         }
         String path = uri.getRawPath();
         if (path != null && path.length() > 1) {
-            vhost = decode(path.substring(1));
+            vhost = TransportSettings.percentDecode(path.substring(1));
         }
         if (uri.getRawQuery() != null) {
             problems.add("query parameters are not read; use the rabbit.* properties (see the transport's README)");
@@ -85,48 +84,14 @@ final class RabbitSettings {
         } else if (!mode.equals("direct")) {
             problems.add(RabbitProperties.REPLY_MODE + " must be 'direct' or 'queue', not '" + mode + "'");
         }
-        channels = (int) number(properties, RabbitProperties.CHANNELS, channels, 1, 64, problems);
-        publisherConfirms = bool(properties, RabbitProperties.PUBLISHER_CONFIRMS, false, problems);
-        persistent = bool(properties, RabbitProperties.PERSISTENT, false, problems);
+        channels = (int) TransportSettings.number(properties, RabbitProperties.CHANNELS, channels, 1, 64, problems);
+        publisherConfirms = TransportSettings.flag(properties, RabbitProperties.PUBLISHER_CONFIRMS, false, problems);
+        persistent = TransportSettings.flag(properties, RabbitProperties.PERSISTENT, false, problems);
         exchange = properties.getOrDefault(RabbitProperties.EXCHANGE, "");
-        recoveryIntervalMillis = (int) number(properties, RabbitProperties.RECOVERY_INTERVAL_MS, recoveryIntervalMillis, 1,
+        recoveryIntervalMillis = (int) TransportSettings.number(properties, RabbitProperties.RECOVERY_INTERVAL_MS, recoveryIntervalMillis, 1,
                 Integer.MAX_VALUE, problems);
-        connectTimeoutMillis = (int) number(properties, RabbitProperties.CONNECT_TIMEOUT_MS, connectTimeoutMillis, 1,
+        connectTimeoutMillis = (int) TransportSettings.number(properties, RabbitProperties.CONNECT_TIMEOUT_MS, connectTimeoutMillis, 1,
                 Integer.MAX_VALUE, problems);
         connectionName = properties.getOrDefault(RabbitProperties.CONNECTION_NAME, connectionName);
-    }
-
-    static long number(Map<String, String> properties, String key, long fallback, long min, long max, List<String> problems) {
-        String value = properties.get(key);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            long parsed = Long.parseLong(value.strip());
-            if (parsed < min || parsed > max) {
-                problems.add(key + " must be between " + min + " and " + max + ", not " + parsed);
-                return fallback;
-            }
-            return parsed;
-        } catch (NumberFormatException e) {
-            problems.add(key + " must be a whole number, not '" + value + "'");
-            return fallback;
-        }
-    }
-
-    static boolean bool(Map<String, String> properties, String key, boolean fallback, List<String> problems) {
-        String value = properties.get(key);
-        if (value == null) {
-            return fallback;
-        }
-        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
-            return Boolean.parseBoolean(value);
-        }
-        problems.add(key + " must be true or false, not '" + value + "'");
-        return fallback;
-    }
-
-    private static String decode(String raw) {
-        return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 }

@@ -1,5 +1,6 @@
 package io.parley.transport.redis.internal;
 
+import io.parley.spi.TransportSettings;
 import io.parley.api.ConfigurationException;
 import io.parley.transport.redis.RedisProperties;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -101,9 +102,9 @@ final class RedisSettings {
             if (colon < 0) {
                 problems.add("the user info has no password (expected user:password@ or :password@)");
             } else {
-                String user = decode(userInfo.substring(0, colon));
+                String user = TransportSettings.percentDecode(userInfo.substring(0, colon));
                 b.user = user.isEmpty() ? null : user;
-                b.password = decode(userInfo.substring(colon + 1));
+                b.password = TransportSettings.percentDecode(userInfo.substring(colon + 1));
             }
         }
         String path = uri.getRawPath();
@@ -134,64 +135,22 @@ final class RedisSettings {
                         + envelope + "'");
             }
         }
-        b.poolSize = number(properties, RedisProperties.POOL_SIZE, b.poolSize, 1, 10_000, problems);
-        b.timeoutMillis = number(properties, RedisProperties.TIMEOUT_MS, b.timeoutMillis, 1, Integer.MAX_VALUE, problems);
-        b.reconnectMaxBackoffMillis = number(properties, RedisProperties.RECONNECT_MAX_BACKOFF_MS,
+        b.poolSize = TransportSettings.number(properties, RedisProperties.POOL_SIZE, b.poolSize, 1, 10_000, problems);
+        b.timeoutMillis = TransportSettings.number(properties, RedisProperties.TIMEOUT_MS, b.timeoutMillis, 1, Integer.MAX_VALUE, problems);
+        b.reconnectMaxBackoffMillis = TransportSettings.number(properties, RedisProperties.RECONNECT_MAX_BACKOFF_MS,
                 b.reconnectMaxBackoffMillis, 1, Long.MAX_VALUE, problems);
-        b.keepAliveMillis = number(properties, RedisProperties.KEEPALIVE_MS, b.keepAliveMillis, 10, Long.MAX_VALUE,
+        b.keepAliveMillis = TransportSettings.number(properties, RedisProperties.KEEPALIVE_MS, b.keepAliveMillis, 10, Long.MAX_VALUE,
                 problems);
-        b.channelClaimTtlMillis = number(properties, RedisProperties.CHANNEL_CLAIM_TTL_MS, b.channelClaimTtlMillis, 1,
+        b.channelClaimTtlMillis = TransportSettings.number(properties, RedisProperties.CHANNEL_CLAIM_TTL_MS, b.channelClaimTtlMillis, 1,
                 Long.MAX_VALUE, problems);
-        b.streamClaimIdleMillis = number(properties, RedisProperties.STREAM_CLAIM_IDLE_MS, b.streamClaimIdleMillis, 1,
+        b.streamClaimIdleMillis = TransportSettings.number(properties, RedisProperties.STREAM_CLAIM_IDLE_MS, b.streamClaimIdleMillis, 1,
                 Long.MAX_VALUE, problems);
-        b.streamMaxLen = number(properties, RedisProperties.STREAM_MAXLEN, b.streamMaxLen, 0, Long.MAX_VALUE, problems);
+        b.streamMaxLen = TransportSettings.number(properties, RedisProperties.STREAM_MAXLEN, b.streamMaxLen, 0, Long.MAX_VALUE, problems);
         if (!problems.isEmpty()) {
             throw new ConfigurationException("Invalid Redis settings for " + redactedUri + ": "
                     + String.join("; ", problems), problems);
         }
         return new RedisSettings(b);
-    }
-
-    private static long number(Map<String, String> properties, String key, long fallback, long min, long max,
-                               List<String> problems) {
-        String value = properties.get(key);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            long parsed = Long.parseLong(value.strip());
-            if (parsed < min || parsed > max) {
-                problems.add(key + " must be between " + min + " and " + max + ", was " + parsed);
-                return fallback;
-            }
-            return parsed;
-        } catch (NumberFormatException e) {
-            problems.add(key + " must be a whole number, was '" + value + "'");
-            return fallback;
-        }
-    }
-
-    /** Percent-decoding of a URI component ('+' stays a plus, unlike form decoding). */
-    private static String decode(String raw) {
-        if (raw.indexOf('%') < 0) {
-            return raw;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
-        for (int i = 0; i < raw.length(); i++) {
-            char c = raw.charAt(i);
-            if (c == '%' && i + 2 < raw.length()) {
-                int hi = Character.digit(raw.charAt(i + 1), 16);
-                int lo = Character.digit(raw.charAt(i + 2), 16);
-                if (hi >= 0 && lo >= 0) {
-                    out.write(hi * 16 + lo);
-                    i += 2;
-                    continue;
-                }
-            }
-            byte[] bytes = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
-            out.write(bytes, 0, bytes.length);
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 
     private static final class Builder {

@@ -1,0 +1,71 @@
+package io.parley.spi;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Small readers that every transport needs for its string properties and URIs. Each reader adds
+ * what is wrong to {@code problems} and returns the fallback, so that a transport reports every
+ * problem at once in one {@link io.parley.api.ConfigurationException}.
+ */
+public final class TransportSettings {
+
+    private TransportSettings() {
+    }
+
+    /** The whole number under {@code key}, within [{@code min}, {@code max}]; {@code fallback} when absent or wrong. */
+    public static long number(Map<String, String> properties, String key, long fallback, long min, long max,
+                              List<String> problems) {
+        String value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            long parsed = Long.parseLong(value.strip());
+            if (parsed < min || parsed > max) {
+                problems.add(key + " must be between " + min + " and " + max + ", not " + parsed);
+                return fallback;
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            problems.add(key + " must be a whole number, not '" + value + "'");
+            return fallback;
+        }
+    }
+
+    /** {@code true} or {@code false} (any case) under {@code key}; {@code fallback} when absent or wrong. */
+    public static boolean flag(Map<String, String> properties, String key, boolean fallback, List<String> problems) {
+        String value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        problems.add(key + " must be true or false, not '" + value + "'");
+        return fallback;
+    }
+
+    /** Percent-decodes a raw URI component as UTF-8; unlike form decoding, '+' stays a plus. */
+    public static String percentDecode(String raw) {
+        if (raw.indexOf('%') < 0) {
+            return raw;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            int hi = c == '%' && i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+            int lo = hi >= 0 ? Character.digit(raw.charAt(i + 2), 16) : -1;
+            if (lo >= 0) {
+                out.write(hi * 16 + lo);
+                i += 2;
+            } else {
+                byte[] bytes = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                out.write(bytes, 0, bytes.length);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}

@@ -25,6 +25,11 @@ public final class KafkaProperties {
      * the producer's {@code max.request.size}); default 8388608 (8 MiB).
      */
     public static final String MAX_MESSAGE_BYTES = "kafka.max-message-bytes";
+    /**
+     * How often a subscription commits the offsets of finished records; default 200. Shorter redelivers
+     * less after a crash, longer costs the broker fewer commit requests.
+     */
+    public static final String COMMIT_INTERVAL_MS = "kafka.commit-interval-ms";
     /** Prefix of this connection's reply topic, {@code <prefix>.<random>}; default {@code parley.replies}. */
     public static final String REPLY_TOPIC_PREFIX = "kafka.reply-topic-prefix";
 

@@ -22,7 +22,7 @@ final class KafkaSettings {
 
     private static final Set<String> KEYS = Set.of(KafkaProperties.PARTITIONS, KafkaProperties.REPLICATION_FACTOR,
             KafkaProperties.CREATE_TOPICS, KafkaProperties.CONNECT_TIMEOUT_MS, KafkaProperties.REPLY_TOPIC_PREFIX,
-            KafkaProperties.MAX_MESSAGE_BYTES);
+            KafkaProperties.MAX_MESSAGE_BYTES, KafkaProperties.COMMIT_INTERVAL_MS);
 
     String bootstrap;
     final Map<String, Object> client = new HashMap<>();
@@ -34,6 +34,7 @@ final class KafkaSettings {
     Duration connectTimeout = Duration.ofSeconds(15);
     String replyTopicPrefix = "parley.replies";
     int maxMessageBytes = 8 * 1024 * 1024;
+    Duration commitInterval = Duration.ofMillis(200);
 
     static KafkaSettings from(TransportContext context) {
         KafkaSettings settings = new KafkaSettings();
@@ -98,6 +99,8 @@ final class KafkaSettings {
         connectTimeout = Duration.ofMillis(TransportSettings.number(properties, KafkaProperties.CONNECT_TIMEOUT_MS, connectTimeout.toMillis(),
                 1, Integer.MAX_VALUE, problems));
         replyTopicPrefix = properties.getOrDefault(KafkaProperties.REPLY_TOPIC_PREFIX, replyTopicPrefix);
+        commitInterval = Duration.ofMillis(TransportSettings.number(properties, KafkaProperties.COMMIT_INTERVAL_MS,
+                commitInterval.toMillis(), 0, Integer.MAX_VALUE, problems));
         maxMessageBytes = (int) TransportSettings.number(properties, KafkaProperties.MAX_MESSAGE_BYTES, maxMessageBytes, 1024,
                 Integer.MAX_VALUE, problems);
     }

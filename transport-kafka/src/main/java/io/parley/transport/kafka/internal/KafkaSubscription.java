@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One consumer and its poll thread. Records go to the core in partition order; an offset is
- * committed once every record before it in its partition is done (handler finished, reply sent), so
+ * committed (every {@code kafka.commit-interval-ms}, and when partitions are revoked or the
+ * subscription closes) once every record before it in its partition is done (handler finished, reply sent), so
  * a crash redelivers what was not finished: at least once. A record whose handler failed, or whose
  * body could not be decoded, counts as done (logged with its offset): it never blocks its partition.
  * {@code subscribe} returns once the group has assigned this consumer its partitions and their
@@ -41,6 +42,8 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
     private final Thread thread;
     private final CountDownLatch assigned = new CountDownLatch(1);
     private final Map<TopicPartition, ArrayDeque<InFlight>> inFlight = new HashMap<>(); // poll thread only
+    private final long commitIntervalNanos;
+    private long lastCommit = System.nanoTime(); // poll thread only
     private volatile boolean running = true;
     private volatile RuntimeException failure;
 
@@ -48,8 +51,9 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
     }
 
     KafkaSubscription(String topic, String group, boolean privateGroup, InboundHandler handler,
-                      Map<String, Object> properties, Duration timeout, String redactedUri) {
+                      Map<String, Object> properties, Duration timeout, Duration commitInterval, String redactedUri) {
         this.topic = topic;
+        this.commitIntervalNanos = commitInterval.toNanos();
         this.handler = handler;
         this.consumer = new KafkaConsumer<>(properties);
         this.thread = new Thread(this, "parley-kafka-consumer-" + topic);
@@ -91,7 +95,10 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
                     deliver(record);
                 }
-                commitDone(false);
+                if (System.nanoTime() - lastCommit >= commitIntervalNanos) { // a commit per poll costs a round trip each
+                    commitDone(false);
+                    lastCommit = System.nanoTime();
+                }
             }
         } catch (WakeupException e) {
             // closing

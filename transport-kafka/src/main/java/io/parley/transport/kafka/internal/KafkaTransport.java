@@ -237,7 +237,8 @@ final class KafkaTransport implements Transport {
         // without a group, a subscriber of its own: a fresh group id gets every message (fan-out)
         String group = options.group().orElse("parley-" + UUID.randomUUID());
         return new KafkaSubscription(destination, group, options.group().isEmpty(), handler,
-                consumerProperties(group, "parley-" + id + "-" + destination), settings.connectTimeout, redactedUri);
+                consumerProperties(group, "parley-" + id + "-" + destination), settings.connectTimeout,
+                settings.commitInterval, redactedUri);
     }
 
     @Override

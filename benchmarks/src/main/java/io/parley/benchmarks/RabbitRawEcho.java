@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -56,11 +55,6 @@ final class RabbitRawEcho extends EchoCase {
         }, tag -> { });
 
         return new EchoClient() {
-            @Override
-            public String call(String body) throws Exception {
-                return callAsync(body).get(10, TimeUnit.SECONDS);
-            }
-
             @Override
             public CompletableFuture<String> callAsync(String body) {
                 String id = Long.toString(ids.incrementAndGet());

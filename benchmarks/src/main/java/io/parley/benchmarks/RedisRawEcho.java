@@ -49,11 +49,6 @@ final class RedisRawEcho extends EchoCase {
 
         return new EchoClient() {
             @Override
-            public String call(String body) throws Exception {
-                return callAsync(body).get(10, TimeUnit.SECONDS);
-            }
-
-            @Override
             public CompletableFuture<String> callAsync(String body) {
                 String id = Long.toString(ids.incrementAndGet());
                 CompletableFuture<String> future = new CompletableFuture<>();

@@ -2,7 +2,6 @@ package io.parley.benchmarks;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -69,11 +68,6 @@ final class SpringKafkaEcho extends EchoCase {
         }
 
         return new EchoClient() {
-            @Override
-            public String call(String body) throws Exception {
-                return callAsync(body).get(10, TimeUnit.SECONDS);
-            }
-
             @Override
             public CompletableFuture<String> callAsync(String body) {
                 return template.sendAndReceive(new ProducerRecord<>(requests, body)).thenApply(ConsumerRecord::value);

@@ -1,6 +1,7 @@
 package io.parley.internal;
 
 import io.parley.api.BrokerClosedException;
+import io.parley.api.CodecException;
 import io.parley.api.Handler;
 import io.parley.api.Message;
 import io.parley.api.Subscriber;
@@ -111,6 +112,10 @@ final class ActiveSubscription<T> implements Subscriber {
         boolean answer = replies && envelope.replyTo() != null;
         // handlers may call message.reply() from a thread of their own (async handlers)
         List<CompletionStage<Void>> sent = answer ? Collections.synchronizedList(new ArrayList<>(1)) : List.of();
+        if (envelope.problem() != null) { // the transport could not read it: the handler never sees it
+            unreadable(envelope, answer, sent, done, "could not be read (" + envelope.problem() + ")");
+            return;
+        }
         ReceivedMessage message = new ReceivedMessage(envelope, codec,
                 answer ? body -> sent.add(sendReply(envelope, body)) : null);
         T argument;
@@ -118,12 +123,7 @@ final class ActiveSubscription<T> implements Subscriber {
             argument = type == Message.class ? type.cast(message) : codec.decode(envelope.body(),
                     envelope.contentType(), type);
         } catch (RuntimeException e) {
-            log.warn("Subscription '{}' could not decode a message (correlation id {}, content type {}): {}",
-                    destination, envelope.correlationId(), envelope.contentType(), e.getMessage());
-            if (answer) {
-                sent.add(sendError(envelope, CODE_UNDECODABLE, e.getMessage()));
-            }
-            completeAfter(sent, done, e);
+            unreadable(envelope, answer, sent, done, "could not be decoded: " + e.getMessage());
             return;
         }
         Object result;
@@ -144,6 +144,27 @@ final class ActiveSubscription<T> implements Subscriber {
         } else {
             finish(envelope, answer, sent, done, result);
         }
+    }
+
+    /**
+     * Bad input: logged once here (the one place, with where the broker keeps the message), answered
+     * with a 400 error reply when it has a reply-to, and failed, so the transport settles it by its
+     * policy for failed messages instead of delivering it again.
+     */
+    private void unreadable(Envelope envelope, boolean answer, List<CompletionStage<Void>> sent,
+                            CompletableFuture<Void> done, String what) {
+        log.warn("Subscription '{}' got a message that {} [{}]; {}", destination, what, where(envelope),
+                answer ? "answered with an error reply (400)" : "it has no reply-to, so nobody is told");
+        if (answer) {
+            sent.add(sendError(envelope, CODE_UNDECODABLE, "the message " + what));
+        }
+        completeAfter(sent, done, new CodecException("Subscription '" + destination + "': the message " + what));
+    }
+
+    /** Where a received message is, for log lines: its broker position and correlation id when known. */
+    private static String where(Envelope envelope) {
+        String position = envelope.position() == null ? "" : envelope.position() + ", ";
+        return position + "correlation id " + envelope.correlationId();
     }
 
     private void finish(Envelope envelope, boolean answer, List<CompletionStage<Void>> sent,
@@ -176,7 +197,7 @@ final class ActiveSubscription<T> implements Subscriber {
 
     private void failed(Envelope envelope, boolean answer, List<CompletionStage<Void>> sent,
                         CompletableFuture<Void> done, Throwable failure) {
-        log.warn("Handler of '{}' failed (correlation id {})", destination, envelope.correlationId(), failure);
+        log.warn("Handler of '{}' failed [{}]", destination, where(envelope), failure);
         if (answer) {
             String text = failure.getMessage() == null ? failure.getClass().getName()
                     : failure.getClass().getSimpleName() + ": " + failure.getMessage();

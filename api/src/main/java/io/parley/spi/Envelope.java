@@ -30,6 +30,8 @@ public final class Envelope {
     private final String replyTo;
     private final Map<String, String> headers;
     private final Object nativeMessage;
+    private final String position;
+    private final String problem;
 
     private Envelope(Builder b) {
         this.destination = Objects.requireNonNull(b.destination, "destination");
@@ -39,6 +41,8 @@ public final class Envelope {
         this.replyTo = b.replyTo == null || b.replyTo.isEmpty() ? null : b.replyTo;
         this.headers = b.headers == null ? Map.of() : Map.copyOf(b.headers);
         this.nativeMessage = b.nativeMessage;
+        this.position = b.position;
+        this.problem = b.problem;
     }
 
     public static Builder builder(String destination) {
@@ -75,6 +79,27 @@ public final class Envelope {
         return nativeMessage;
     }
 
+    /**
+     * Where the broker keeps this received message, for log lines: {@code partition 3 offset 42},
+     * {@code delivery tag 7}, {@code entry 1700000000000-0}; {@code null} when the broker has no such thing.
+     */
+    public String position() {
+        return position;
+    }
+
+    /**
+     * Why the transport could not read this received message as the broker gave it (a header that is
+     * not UTF-8, a truncated envelope...), or {@code null} when it could. The transport hands such a
+     * message to {@link InboundHandler#onMessage} with whatever it could read (at least the
+     * destination; the reply-to and correlation id when it found them) instead of dropping it or
+     * failing: the core logs it once at WARN, answers it with an error reply (code 400) when it has a
+     * reply-to, never runs the handler, and completes the stage exceptionally, so that the transport
+     * applies its policy for failed messages (acknowledge and skip, or dead-letter).
+     */
+    public String problem() {
+        return problem;
+    }
+
     /** Whether this is an error reply (carries {@link #ERROR}). */
     public boolean isError() {
         return headers.containsKey(ERROR);
@@ -90,13 +115,15 @@ public final class Envelope {
 
     public Builder toBuilder() {
         return new Builder().destination(destination).body(body).contentType(contentType)
-                .correlationId(correlationId).replyTo(replyTo).headers(headers).nativeMessage(nativeMessage);
+                .correlationId(correlationId).replyTo(replyTo).headers(headers).nativeMessage(nativeMessage)
+                .position(position).problem(problem);
     }
 
     @Override
     public String toString() {
         return "Envelope[destination=" + destination + ", bytes=" + body.length + ", contentType=" + contentType
-                + ", correlationId=" + correlationId + ", replyTo=" + replyTo + ", headers=" + headers.keySet() + "]";
+                + ", correlationId=" + correlationId + ", replyTo=" + replyTo + ", headers=" + headers.keySet()
+                + (position == null ? "" : ", position=" + position) + (problem == null ? "" : ", problem=" + problem) + "]";
     }
 
     public static final class Builder {
@@ -108,6 +135,8 @@ public final class Envelope {
         private Map<String, String> headers;
         private boolean headersOwned; // true once headers is a map of our own that header() may change
         private Object nativeMessage;
+        private String position;
+        private String problem;
 
         private Builder() {
         }
@@ -154,6 +183,18 @@ public final class Envelope {
 
         public Builder nativeMessage(Object nativeMessage) {
             this.nativeMessage = nativeMessage;
+            return this;
+        }
+
+        /** See {@link Envelope#position()}. */
+        public Builder position(String position) {
+            this.position = position;
+            return this;
+        }
+
+        /** See {@link Envelope#problem()}. */
+        public Builder problem(String problem) {
+            this.problem = problem;
             return this;
         }
 

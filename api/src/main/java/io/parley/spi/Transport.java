@@ -8,6 +8,13 @@ import java.util.concurrent.CompletionStage;
  * One connection to a broker. A transport only moves {@link Envelope}s: correlation ids, the pending
  * request table, timeouts, codecs and error replies live in the core. All methods are called from
  * many threads at once.
+ *
+ * <p>{@link #publish}, {@link #request} and {@link #reply} are called on the application's threads
+ * and must return at once, whatever the broker does (down, frozen, slow to answer metadata, blocking
+ * publishers): they hand the message to the client library's own buffer or to {@link SendLanes}, and
+ * report the outcome through the returned stage. Only then does a request's timeout bound the wait
+ * of its caller (docs/SPEC.md rule 10.01). A failed stage holds a
+ * {@link io.parley.api.MessagingException} that says what happened, never a credential.
  */
 public interface Transport extends AutoCloseable {
 

@@ -20,7 +20,24 @@ public enum Capability {
      * Every group, and every subscriber without a group, gets each message (rule 9.03). A
      * work-queue destination (a Redis list) hands each message to one consumer only.
      */
-    FAN_OUT("delivers each message to every group and every subscriber without a group");
+    FAN_OUT("delivers each message to every group and every subscriber without a group"),
+
+    /**
+     * The broker is a process apart from the client's: it can go down, freeze and come back while the
+     * client lives, and members in other processes share its destinations (rules 10.01, 10.02, 10.03,
+     * 10.05). {@code memory://} lacks it: its broker is the client's own JVM.
+     */
+    REMOTE_BROKER("runs apart from the client, so it can fail and come back on its own"),
+
+    /**
+     * A message a group member took but did not finish goes to another member when the first one's
+     * process dies: none is lost (rule 10.04). Fire-and-forget destinations (NATS core subjects, Redis
+     * channels and lists) lack it.
+     */
+    AT_LEAST_ONCE("hands the unfinished messages of a dead group member to the others"),
+
+    /** The broker checks credentials, so a login can be refused (rule 10.07). */
+    AUTHENTICATION("checks credentials at connect");
 
     private final String description;
 

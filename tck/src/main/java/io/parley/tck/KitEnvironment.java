@@ -5,17 +5,22 @@ import io.parley.api.BrokerOptions;
 
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
  * What the kit needs to know about the transport under test: how to connect, its name, the
- * capabilities it lacks and the kit's timeouts. Timeouts are set in code or by environment
+ * capabilities it lacks, the kit's timeouts, and for the fault rules (SPEC Section 10) a controlled
+ * broker, a raw sender and a login the broker refuses. Timeouts are set in code or by environment
  * variable ({@code PARLEY_TCK_TIMEOUT_MS}, {@code PARLEY_TCK_SHORT_TIMEOUT_MS},
- * {@code PARLEY_TCK_SLACK_MS}), which wins, so that a slow CI machine can stretch them.
+ * {@code PARLEY_TCK_SLACK_MS}, {@code PARLEY_TCK_FAULT_TIMEOUT_MS}, {@code PARLEY_TCK_RESUME_MS},
+ * {@code PARLEY_TCK_MEMBER_TIMEOUT_MS}), which wins, so that a slow CI machine can stretch them.
  */
 public final class KitEnvironment {
 
@@ -27,6 +32,26 @@ public final class KitEnvironment {
     private final Duration shortTimeout;
     private final Duration slack;
     private final String destinationPrefix;
+    private final BrokerControl brokerControl;
+    private final RawSender rawSender;
+    private final RefusedLogin refusedLogin;
+    private final Long bodyLimit;
+    private final Duration faultTimeout;
+    private final Duration resumeWithin;
+    private final Duration memberTimeout;
+    private final Consumer<List<String>> cleanup;
+    private final List<String> used = new CopyOnWriteArrayList<>();
+
+    /** Credentials the broker refuses (rule 10.07), and the secret in them that must show up nowhere. */
+    public record RefusedLogin(String uri, BrokerOptions options, String secret) {
+        public RefusedLogin {
+            Objects.requireNonNull(uri, "uri");
+            Objects.requireNonNull(options, "options");
+            if (secret == null || secret.length() < 4) {
+                throw new IllegalArgumentException("give the refused secret (4 characters or more) to look for");
+            }
+        }
+    }
 
     private KitEnvironment(Builder b) {
         this.uri = b.uri;
@@ -37,6 +62,14 @@ public final class KitEnvironment {
         this.shortTimeout = fromEnvironment("PARLEY_TCK_SHORT_TIMEOUT_MS", b.shortTimeout);
         this.slack = fromEnvironment("PARLEY_TCK_SLACK_MS", b.slack);
         this.destinationPrefix = b.destinationPrefix;
+        this.brokerControl = b.brokerControl;
+        this.rawSender = b.rawSender;
+        this.refusedLogin = b.refusedLogin;
+        this.bodyLimit = b.bodyLimit;
+        this.faultTimeout = fromEnvironment("PARLEY_TCK_FAULT_TIMEOUT_MS", b.faultTimeout);
+        this.resumeWithin = fromEnvironment("PARLEY_TCK_RESUME_MS", b.resumeWithin);
+        this.memberTimeout = fromEnvironment("PARLEY_TCK_MEMBER_TIMEOUT_MS", b.memberTimeout);
+        this.cleanup = b.cleanup;
     }
 
     /**
@@ -57,8 +90,60 @@ public final class KitEnvironment {
         return Broker.connect(uri, change.apply(options.toBuilder()).build());
     }
 
+    /** Connects a new broker to {@code uri} (a controlled broker's) with the environment's options. */
+    public Broker connect(String uri) {
+        return Broker.connect(uri, options);
+    }
+
     public String uri() {
         return uri;
+    }
+
+    /** The broker the fault rules may kill, freeze and restart, if the environment gives one. */
+    public Optional<BrokerControl> brokerControl() {
+        return Optional.ofNullable(brokerControl);
+    }
+
+    /** Puts bad input on the broker of {@link #uri()}, if the environment gives one. */
+    public Optional<RawSender> rawSender() {
+        return Optional.ofNullable(rawSender);
+    }
+
+    /** A login the broker refuses, if the environment gives one. */
+    public Optional<RefusedLogin> refusedLogin() {
+        return Optional.ofNullable(refusedLogin);
+    }
+
+    /** The largest body the broker of {@link #uri()} takes, if the environment says. */
+    public Optional<Long> bodyLimit() {
+        return Optional.ofNullable(bodyLimit);
+    }
+
+    /** The timeout of the requests in the fault rules (2 s by default). */
+    public Duration faultTimeout() {
+        return faultTimeout;
+    }
+
+    /** How soon after the broker is back the same {@code Broker} must serve again (rule 10.03; 10 s). */
+    public Duration resumeWithin() {
+        return resumeWithin;
+    }
+
+    /**
+     * How long the broker may take to give a dead member's work to the others, or to let a restarted
+     * member in (rules 10.04, 10.05; 30 s by default): the consumer session timeout on Kafka.
+     */
+    public Duration memberTimeout() {
+        return memberTimeout;
+    }
+
+    /** Hands the destinations used since the last call to the cleanup (see {@link Builder#cleanup}). */
+    void cleanup() {
+        List<String> destinations = List.copyOf(used);
+        used.removeAll(destinations);
+        if (cleanup != null && !destinations.isEmpty()) {
+            cleanup.accept(destinations);
+        }
     }
 
     /** The options every broker of the kit is connected with. */
@@ -96,7 +181,9 @@ public final class KitEnvironment {
 
     /** A destination name no other test uses: letters, digits, dots and dashes only. */
     public String destination(String hint) {
-        return destinationPrefix + "." + hint + "." + UUID.randomUUID().toString().substring(0, 8);
+        String destination = destinationPrefix + "." + hint + "." + UUID.randomUUID().toString().substring(0, 8);
+        used.add(destination);
+        return destination;
     }
 
     private static Duration fromEnvironment(String variable, Duration fallback) {
@@ -120,6 +207,14 @@ public final class KitEnvironment {
         private Duration shortTimeout = Duration.ofMillis(500);
         private Duration slack = Duration.ofMillis(1_000);
         private String destinationPrefix = "parley-tck";
+        private BrokerControl brokerControl;
+        private RawSender rawSender;
+        private RefusedLogin refusedLogin;
+        private Long bodyLimit;
+        private Duration faultTimeout = Duration.ofSeconds(2);
+        private Duration resumeWithin = Duration.ofSeconds(10);
+        private Duration memberTimeout = Duration.ofSeconds(30);
+        private Consumer<List<String>> cleanup;
 
         private Builder(String uri, String transportName) {
             this.uri = Objects.requireNonNull(uri, "uri");
@@ -159,6 +254,54 @@ public final class KitEnvironment {
         /** Prefix of the kit's destination names (some brokers restrict names or need ACLs). */
         public Builder destinationPrefix(String prefix) {
             this.destinationPrefix = prefix;
+            return this;
+        }
+
+        /** A private broker the fault rules may break (SPEC Section 10); without it they are skipped. */
+        public Builder brokerControl(BrokerControl control) {
+            this.brokerControl = Objects.requireNonNull(control, "control");
+            return this;
+        }
+
+        /** Puts bad input on the broker of the environment's URI (rule 10.06). */
+        public Builder rawSender(RawSender sender) {
+            this.rawSender = Objects.requireNonNull(sender, "sender");
+            return this;
+        }
+
+        /** A URI and options whose credentials the broker refuses, and the secret among them (rule 10.07). */
+        public Builder refusedLogin(String uri, BrokerOptions options, String secret) {
+            this.refusedLogin = new RefusedLogin(uri, options, secret);
+            return this;
+        }
+
+        /** The largest body the broker takes: rule 10.06 sends one byte more through Parley. */
+        public Builder bodyLimit(long bytes) {
+            this.bodyLimit = bytes;
+            return this;
+        }
+
+        public Builder faultTimeout(Duration timeout) {
+            this.faultTimeout = timeout;
+            return this;
+        }
+
+        public Builder resumeWithin(Duration within) {
+            this.resumeWithin = within;
+            return this;
+        }
+
+        public Builder memberTimeout(Duration timeout) {
+            this.memberTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Called after each test with the destinations it used, to delete what the broker keeps of them
+         * (durable queues, topics, streams) when the kit runs against a long-lived broker.
+         */
+        public Builder cleanup(Consumer<List<String>> cleanup) {
+            this.cleanup = cleanup;
             return this;
         }
 

@@ -3,6 +3,8 @@ package io.parley.tck;
 import io.parley.api.Broker;
 import io.parley.api.BrokerClosedException;
 import io.parley.api.BrokerOptions;
+import io.parley.api.ConnectionException;
+import io.parley.api.MessagingException;
 import io.parley.api.Message;
 import io.parley.api.PublishOptions;
 import io.parley.api.RemoteHandlerException;
@@ -12,19 +14,28 @@ import io.parley.api.RequestOptions;
 import io.parley.api.SubscribeOptions;
 import io.parley.api.Subscriber;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -33,6 +44,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -70,12 +82,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 public abstract class TransportCompatibilityKit {
 
+    private static final Logger log = LoggerFactory.getLogger(TransportCompatibilityKit.class);
+
     /** Says how to reach the broker under test; called once per test. */
     protected abstract KitEnvironment environment();
 
     private KitEnvironment env;
     private final List<Broker> brokers = new CopyOnWriteArrayList<>();
     private final List<CountDownLatch> gates = new CopyOnWriteArrayList<>();
+    private final FaultState faults = new FaultState();
     private Broker server;
     private Broker client;
 
@@ -119,15 +134,22 @@ public abstract class TransportCompatibilityKit {
     }
 
     @AfterEach
-    void closeBrokers() {
-        gates.forEach(CountDownLatch::countDown);
-        for (Broker broker : brokers) {
-            broker.close();
+    void closeBrokers() throws Exception {
+        try {
+            faults.repair(); // first: a broker left frozen or down would make every close wait
+        } finally {
+            gates.forEach(CountDownLatch::countDown);
+            for (Broker broker : brokers) {
+                broker.close();
+            }
+            brokers.clear();
+            gates.clear();
+            server = null;
+            client = null;
+            if (env != null) {
+                env.cleanup();
+            }
         }
-        brokers.clear();
-        gates.clear();
-        server = null;
-        client = null;
     }
 
     private RequestOptions patient() {
@@ -911,6 +933,409 @@ public abstract class TransportCompatibilityKit {
             assertStaysEqual("group a gets each message once", 10, groupA);
             assertEquals(10, groupB.get());
             assertEquals(10, solo.get());
+        }
+    }
+
+    // ---------------------------------------------------------------- 10 faults
+
+    /** Tagged {@code faults}: {@code mvn verify -Dgroups=faults} runs only this section. */
+    @Nested
+    @Tag("faults")
+    @DisplayName("10 Faults")
+    class Faults {
+
+        private static final int IN_FLIGHT = 32;
+        private static final int AT_LEAST_ONCE_MESSAGES = 1_000;
+        private static final int KILL_AFTER = 300;
+
+        /** The controlled broker; skips the rule when the transport or the environment cannot give one. */
+        private BrokerControl control() {
+            assumeCapability(Capability.REMOTE_BROKER);
+            Optional<BrokerControl> control = env().brokerControl();
+            assumeTrue(control.isPresent(), "the environment gives no broker control"
+                    + " (KitEnvironment.Builder.brokerControl), so the rules that break the broker cannot run");
+            return control.get();
+        }
+
+        private Broker connectTo(BrokerControl control) {
+            Broker broker = env().connect(control.uri());
+            brokers.add(broker);
+            return broker;
+        }
+
+        private RequestOptions faultOptions() {
+            return RequestOptions.timeout(env().faultTimeout());
+        }
+
+        /** Polls with short requests until one is answered; returns how long it took. */
+        private long awaitAnswered(Broker requester, String destination, Duration within) throws InterruptedException {
+            long start = System.nanoTime();
+            RequestOptions probe = RequestOptions.timeout(Duration.ofMillis(Math.min(1_000, within.toMillis())));
+            while (true) {
+                try {
+                    if (requester.rpc().request(destination, "probe", probe).isPresent()) {
+                        return millisSince(start);
+                    }
+                } catch (RequestException e) {
+                    // still away or recovering: a typed failure, try again
+                }
+                if (millisSince(start) > within.toMillis()) {
+                    return fail("no request to '" + destination + "' was answered within " + within
+                            + " after the broker was back");
+                }
+                Thread.sleep(20); // polling interval of a condition with a deadline
+            }
+        }
+
+        @Test
+        @DisplayName("10.01 a timeout is a hard bound: with the broker frozen or down, calls return at once and requests end in time")
+        void required_spec1001_timeoutIsAHardBound() throws Exception {
+            BrokerControl control = control();
+            for (String fault : List.of("frozen", "down")) {
+                String destination = env().destination("bound");
+                Broker responder = connectTo(control);
+                Broker requester = connectTo(control);
+                responder.subscribe(destination, String.class, body -> "re:" + body);
+                assertEquals("re:warm", ask(requester, destination, "warm").bodyAsString());
+                if (fault.equals("frozen")) {
+                    faults.freeze(control);
+                } else {
+                    faults.kill(control);
+                }
+                assertBounded(fault, requester, destination);
+                if (fault.equals("frozen")) {
+                    faults.thaw(control);
+                    long resumed = awaitAnswered(requester, destination, env().resumeWithin());
+                    log.info("10.01 [{}] served again {} ms after the broker was thawed", env().transportName(), resumed);
+                } else {
+                    faults.restart(control);
+                }
+            }
+        }
+
+        private void assertBounded(String fault, Broker requester, String destination) throws Exception {
+            Duration timeout = env().faultTimeout();
+            Duration slack = env().slack();
+            RequestOptions options = faultOptions();
+            List<CompletableFuture<Message>> replies = new ArrayList<>();
+            long[] sentAt = new long[IN_FLIGHT];
+            long longestCall = 0;
+            for (int i = 0; i < IN_FLIGHT; i++) {
+                sentAt[i] = System.nanoTime();
+                replies.add(requester.rpc().requestAsync(destination, "n" + i, options));
+                longestCall = Math.max(longestCall, millisSince(sentAt[i]));
+                long start = System.nanoTime();
+                requester.publish(destination, "p" + i); // its future may stay open while the broker is away
+                longestCall = Math.max(longestCall, millisSince(start));
+            }
+            assertTrue(longestCall <= slack.toMillis(), "broker " + fault + ": requestAsync or publish held its caller for "
+                    + longestCall + " ms; they must return at once whatever the broker does");
+            long start = System.nanoTime();
+            String blockingOutcome;
+            try {
+                blockingOutcome = requester.rpc().request(destination, "blocking", options).isPresent() ? "a reply" : "no answer";
+            } catch (RequestException e) {
+                blockingOutcome = e.reason().toString();
+            }
+            long blocking = millisSince(start);
+            assertTrue(blocking <= timeout.plus(slack).toMillis(), "broker " + fault + ": a blocking request with a "
+                    + timeout.toMillis() + " ms timeout took " + blocking + " ms");
+            Map<String, Integer> outcomes = new TreeMap<>();
+            long longestWait = blocking;
+            for (int i = 0; i < IN_FLIGHT; i++) {
+                long deadline = sentAt[i] + timeout.plus(slack).toNanos();
+                String outcome;
+                try {
+                    replies.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    outcome = "reply";
+                } catch (TimeoutException e) {
+                    fail("broker " + fault + ": request " + i + " did not end within its timeout + " + slack.toMillis()
+                            + " ms");
+                    return;
+                } catch (ExecutionException e) {
+                    RequestException failure = assertInstanceOf(RequestException.class, e.getCause(),
+                            "broker " + fault + ": a request must end with a reply or a RequestException");
+                    outcome = failure.reason().toString();
+                }
+                longestWait = Math.max(longestWait, millisSince(sentAt[i]));
+                outcomes.merge(outcome, 1, Integer::sum);
+            }
+            log.info("10.01 [{}] broker {}: calls returned within {} ms; {} requests ended within {} ms ({}); a blocking"
+                    + " request ended in {} ms with {}", env().transportName(), fault, longestCall, IN_FLIGHT,
+                    longestWait, outcomes, blocking, blockingOutcome);
+        }
+
+        @Test
+        @DisplayName("10.02 requests in flight when the connection breaks end within their timeout, with a reply or a typed reason")
+        void required_spec1002_requestsInFlightEndWhenTheConnectionBreaks() throws Exception {
+            BrokerControl control = control();
+            String destination = env().destination("in-flight");
+            Broker responder = connectTo(control);
+            Broker requester = connectTo(control);
+            CountDownLatch release = gate();
+            AtomicInteger entered = new AtomicInteger();
+            responder.subscribe(destination, String.class, body -> {
+                entered.incrementAndGet();
+                release.await();
+                return body;
+            });
+            assertTrue(requester.rpc().request(destination, "warm", RequestOptions.timeout(env().shortTimeout())).isEmpty());
+            awaitTrue("the warm-up request reached the handler", () -> entered.get() == 1);
+            int count = 8;
+            List<CompletableFuture<Message>> replies = new ArrayList<>();
+            long[] sentAt = new long[count];
+            for (int i = 0; i < count; i++) {
+                sentAt[i] = System.nanoTime();
+                replies.add(requester.rpc().requestAsync(destination, "n" + i, faultOptions()));
+            }
+            awaitTrue("the requests reached the handler", () -> entered.get() > 1);
+            faults.kill(control);
+            Set<RequestException.Reason> allowed = Set.of(RequestException.Reason.CONNECTION_LOST,
+                    RequestException.Reason.SEND_FAILED, RequestException.Reason.TIMEOUT);
+            Map<String, Integer> outcomes = new TreeMap<>();
+            for (int i = 0; i < count; i++) {
+                long deadline = sentAt[i] + env().faultTimeout().plus(env().slack()).toNanos();
+                try {
+                    replies.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    outcomes.merge("reply", 1, Integer::sum);
+                } catch (TimeoutException e) {
+                    fail("a request in flight when the broker died did not end within its timeout + "
+                            + env().slack().toMillis() + " ms");
+                } catch (ExecutionException e) {
+                    RequestException failure = assertInstanceOf(RequestException.class, e.getCause());
+                    assertTrue(allowed.contains(failure.reason()), "reason " + failure.reason() + ": " + failure.getMessage());
+                    outcomes.merge(failure.reason().toString(), 1, Integer::sum);
+                }
+            }
+            log.info("10.02 [{}] {} requests in flight when the broker died ended: {}", env().transportName(), count, outcomes);
+            release.countDown();
+            faults.restart(control);
+        }
+
+        @Test
+        @DisplayName("10.03 after the broker comes back, the same Broker serves and requests again within 10 s")
+        void required_spec1003_sameBrokerServesAgainAfterTheBrokerIsBack() throws Exception {
+            BrokerControl control = control();
+            String echo = env().destination("resume");
+            String work = env().destination("resume-work");
+            Broker responder = connectTo(control);
+            Broker requester = connectTo(control);
+            responder.subscribe(echo, String.class, body -> "re:" + body);
+            BlockingList handled = new BlockingList();
+            responder.subscribe(work, Message.class, SubscribeOptions.group("workers"), message -> {
+                handled.add(message);
+                return null;
+            });
+            assertEquals("re:before", ask(requester, echo, "before").bodyAsString());
+            get(requester.publish(work, "before"));
+            assertEquals("before", handled.take(env().timeout()).bodyAsString());
+
+            faults.kill(control);
+            faults.restart(control);
+            long resumed = awaitAnswered(requester, echo, env().resumeWithin());
+            long start = System.nanoTime();
+            get(requester.publish(work, "after"));
+            assertEquals("after", handled.take(env().resumeWithin()).bodyAsString(),
+                    "the group subscription made before the outage receives again");
+            log.info("10.03 [{}] requests answered again {} ms after the broker was back; the group subscription"
+                    + " received {} ms later", env().transportName(), resumed, millisSince(start));
+        }
+
+        @Test
+        @DisplayName("10.04 a group member's process killed mid-stream: another member handles every remaining message")
+        void optional_spec1004_noMessageLostWhenAMemberDies() throws Exception {
+            assumeCapability(Capability.REMOTE_BROKER);
+            assumeCapability(Capability.AT_LEAST_ONCE);
+            String destination = env().destination("at-least-once");
+            String group = "workers";
+            List<String> handledByFirst;
+            try (MemberProcess first = MemberProcess.start(env().uri(), env().options().properties(), destination,
+                    group, 20)) {
+                first.awaitReady(env().memberTimeout().plus(env().timeout()));
+                List<CompletableFuture<Void>> published = new ArrayList<>();
+                for (int i = 0; i < AT_LEAST_ONCE_MESSAGES; i++) {
+                    published.add(client().publish(destination, "m" + i));
+                }
+                for (CompletableFuture<Void> sent : published) {
+                    get(sent);
+                }
+                awaitTrue("the first member handled " + KILL_AFTER + " messages", () -> first.handledCount() >= KILL_AFTER);
+                first.kill();
+                handledByFirst = first.handled();
+            }
+            assertTrue(handledByFirst.size() < AT_LEAST_ONCE_MESSAGES, "the member was killed after it had handled"
+                    + " every message: nothing left to check; make its work slower");
+            Map<String, AtomicInteger> handledBySecond = new ConcurrentHashMap<>();
+            connect().subscribe(destination, String.class, SubscribeOptions.group(group), body -> {
+                handledBySecond.computeIfAbsent(body, key -> new AtomicInteger()).incrementAndGet();
+                return null;
+            });
+            Set<String> firstSet = new HashSet<>(handledByFirst);
+            long deadline = System.nanoTime() + env().memberTimeout().plus(env().timeout()).toNanos();
+            while (System.nanoTime() < deadline && union(firstSet, handledBySecond.keySet()) < AT_LEAST_ONCE_MESSAGES) {
+                Thread.sleep(20); // polling interval of a condition with a deadline
+            }
+            int lost = AT_LEAST_ONCE_MESSAGES - union(firstSet, handledBySecond.keySet());
+            int duplicates = handledByFirst.size() - firstSet.size();
+            for (Map.Entry<String, AtomicInteger> entry : handledBySecond.entrySet()) {
+                duplicates += entry.getValue().get() - 1 + (firstSet.contains(entry.getKey()) ? 1 : 0);
+            }
+            log.info("10.04 [{}] member killed after {} of {} messages; lost {}, duplicates {}", env().transportName(),
+                    handledByFirst.size(), AT_LEAST_ONCE_MESSAGES, lost, duplicates);
+            assertEquals(0, lost, lost + " of " + AT_LEAST_ONCE_MESSAGES + " messages were never handled ("
+                    + duplicates + " duplicates)");
+        }
+
+        private int union(Set<String> first, Set<String> second) {
+            Set<String> all = new HashSet<>(first);
+            all.addAll(second);
+            return all.size();
+        }
+
+        @Test
+        @DisplayName("10.05 a member restarted right after a crash subscribes, and receives")
+        void required_spec1005_memberRestartedAfterACrashSubscribes() throws Exception {
+            assumeCapability(Capability.REMOTE_BROKER);
+            String destination = env().destination("restarted");
+            String group = "workers";
+            try (MemberProcess crashed = MemberProcess.start(env().uri(), env().options().properties(), destination,
+                    group, 0)) {
+                crashed.awaitReady(env().memberTimeout().plus(env().timeout()));
+                crashed.kill();
+            }
+            BlockingList handled = new BlockingList();
+            long start = System.nanoTime();
+            connect().subscribe(destination, Message.class, SubscribeOptions.group(group), message -> {
+                handled.add(message);
+                return null;
+            });
+            long took = millisSince(start);
+            assertTrue(took <= env().memberTimeout().plus(env().slack()).toMillis(), "subscribe took " + took + " ms");
+            get(client().publish(destination, "after-crash"));
+            assertEquals("after-crash", handled.take(env().memberTimeout().plus(env().timeout())).bodyAsString());
+            log.info("10.05 [{}] a member restarted right after a crash subscribed in {} ms", env().transportName(), took);
+        }
+
+        @TestFactory
+        @DisplayName("10.06 poison input never stops a subscription")
+        Stream<DynamicTest> required_spec1006_poisonInputNeverStopsASubscription() {
+            String destination = env().destination("poison");
+            String answers = env().destination("poison-answers");
+            AtomicInteger handled = new AtomicInteger();
+            Map<String, List<Message>> answered = new ConcurrentHashMap<>();
+            List<String> poisoned = new CopyOnWriteArrayList<>();
+            AtomicBoolean subscribed = new AtomicBoolean();
+            Runnable subscribe = () -> {
+                if (subscribed.compareAndSet(false, true)) {
+                    server().subscribe(destination, Order.class, order -> {
+                        handled.incrementAndGet();
+                        return order == null ? "empty" : "ok:" + order.id();
+                    });
+                    client().subscribe(answers, Message.class, message -> {
+                        answered.computeIfAbsent(String.valueOf(message.correlationId()),
+                                key -> new CopyOnWriteArrayList<>()).add(message);
+                        return null;
+                    });
+                }
+            };
+            List<DynamicTest> tests = new ArrayList<>();
+            Map<String, RawMessage> apiPoisons = new LinkedHashMap<>();
+            apiPoisons.put("JSON of the wrong shape", RawMessage.of("[1, 2, 3]", "application/json"));
+            apiPoisons.put("malformed JSON", RawMessage.of("{\"id\": ", "application/json"));
+            apiPoisons.put("text where JSON is expected", RawMessage.of("hello", "text/plain"));
+            apiPoisons.put("an unknown content type", new RawMessage(new byte[] {(byte) 0xFF, (byte) 0xFE, 0, 1},
+                    "application/x-unknown"));
+            apiPoisons.put("an empty body", new RawMessage(new byte[0], null));
+            apiPoisons.forEach((name, body) -> tests.add(DynamicTest.dynamicTest("10.06 " + name, () -> {
+                subscribe.run();
+                String correlationId = "poison-" + poisoned.size();
+                poisoned.add(correlationId);
+                get(client().publish(destination, body, PublishOptions.builder().replyTo(answers)
+                        .correlationId(correlationId).build()));
+                awaitTrue("the message with " + name + " is answered", () -> answered.containsKey(correlationId));
+                assertNextRequestAnswered(destination, name);
+            })));
+            env().bodyLimit().ifPresent(limit -> tests.add(DynamicTest.dynamicTest("10.06 a body over the broker's limit", () -> {
+                subscribe.run();
+                byte[] tooLarge = new byte[(int) Math.min(Integer.MAX_VALUE - 8, limit + 1)];
+                long start = System.nanoTime();
+                CompletableFuture<Void> sent = client().publish(destination, tooLarge);
+                assertTrue(millisSince(start) <= env().slack().toMillis(), "publish held its caller");
+                ExecutionException failure = assertThrows(ExecutionException.class,
+                        () -> sent.get(env().timeout().toMillis(), TimeUnit.MILLISECONDS),
+                        "a body over the broker's limit must fail its publish");
+                assertInstanceOf(MessagingException.class, failure.getCause());
+                assertNextRequestAnswered(destination, "a body over the limit");
+            })));
+            env().rawSender().ifPresent(raw -> raw.poisons().forEach(name -> tests.add(DynamicTest.dynamicTest(
+                    "10.06 raw: " + name, () -> {
+                        subscribe.run();
+                        String correlationId = "poison-" + poisoned.size();
+                        poisoned.add(correlationId);
+                        boolean answerable = raw.send(name, destination, answers, correlationId);
+                        if (answerable) {
+                            awaitTrue("the message with " + name + " is answered",
+                                    () -> answered.containsKey(correlationId));
+                        }
+                        assertNextRequestAnswered(destination, name);
+                    }))));
+            tests.add(DynamicTest.dynamicTest("10.06 no bad message is delivered again", () -> {
+                assumeTrue(!poisoned.isEmpty(), "no poison was sent");
+                long end = System.nanoTime() + env().slack().toNanos();
+                while (System.nanoTime() < end) {
+                    for (String id : poisoned) {
+                        List<Message> got = answered.getOrDefault(id, List.of());
+                        assertTrue(got.size() <= 1, "the bad message " + id + " was answered " + got.size() + " times");
+                    }
+                    Thread.sleep(20);
+                }
+            }));
+            return tests.stream();
+        }
+
+        private void assertNextRequestAnswered(String destination, String after) {
+            long start = System.nanoTime();
+            Order order = new Order("after-poison", 1, List.of(), Map.of());
+            Optional<Message> reply = client().rpc().request(destination, order, RequestOptions.builder()
+                    .timeout(env().timeout()).throwOnTimeout().build());
+            long took = millisSince(start);
+            assertEquals("ok:after-poison", reply.orElseThrow().bodyAsString());
+            assertTrue(took <= env().slack().toMillis(), "after " + after + " the next request took " + took + " ms");
+        }
+
+        @Test
+        @DisplayName("10.07 a refused login fails at once, typed, with no secret in any message or log line")
+        void required_spec1007_refusedLoginFailsAtOnce() throws Exception {
+            assumeCapability(Capability.AUTHENTICATION);
+            KitEnvironment.RefusedLogin login = env().refusedLogin().orElse(null);
+            assumeTrue(login != null, "the environment gives no refused login (KitEnvironment.Builder.refusedLogin)");
+            String output;
+            ConnectionException refused;
+            long took;
+            try (ConsoleCapture console = ConsoleCapture.start()) {
+                long start = System.nanoTime();
+                refused = assertThrows(ConnectionException.class, () -> Broker.connect(login.uri(), login.options()).close(),
+                        "a refused login must throw ConnectionException");
+                took = millisSince(start);
+                long quiet = System.nanoTime() + env().slack().toNanos(); // background threads may still log
+                while (System.nanoTime() < quiet && !console.text().contains(login.secret())) {
+                    Thread.sleep(20);
+                }
+                output = console.text();
+            }
+            assertTrue(took <= env().slack().toMillis(), "a refused login took " + took + " ms to fail");
+            StringBuilder chain = new StringBuilder();
+            for (Throwable t = refused; t != null; t = t.getCause()) {
+                chain.append(t).append('\n');
+                for (Throwable suppressed : t.getSuppressed()) {
+                    chain.append(suppressed).append('\n');
+                }
+            }
+            assertFalse(chain.toString().contains(login.secret()), "the exception shows the secret: " + chain);
+            assertFalse(output.contains(login.secret()), "a log line shows the secret");
+            assertTrue(refused.getMessage().toLowerCase(Locale.ROOT).matches("(?s).*(refus|credential|password|auth|denied|login).*"),
+                    "the message must say that the login was refused: " + refused.getMessage());
+            log.info("10.07 [{}] a refused login failed in {} ms: {}", env().transportName(), took, refused.getMessage());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.parley.tck.broken;
 
+import io.parley.tck.InProcess;
 import io.parley.tck.KitEnvironment;
 import io.parley.tck.TransportCompatibilityKit;
 import org.junit.jupiter.api.DisplayName;
@@ -16,7 +17,7 @@ public class DroppingRepliesKitRun extends TransportCompatibilityKit {
 
     @Override
     protected KitEnvironment environment() {
-        return KitEnvironment.builder("broken-drop://dropbus", "broken-drop")
+        return InProcess.lacking(KitEnvironment.builder("broken-drop://dropbus", "broken-drop"))
                 .timeout(Duration.ofSeconds(1))
                 .shortTimeout(Duration.ofMillis(300))
                 .build();

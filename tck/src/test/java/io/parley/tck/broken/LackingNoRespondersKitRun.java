@@ -1,6 +1,7 @@
 package io.parley.tck.broken;
 
 import io.parley.tck.Capability;
+import io.parley.tck.InProcess;
 import io.parley.tck.KitEnvironment;
 import io.parley.tck.TransportCompatibilityKit;
 
@@ -14,7 +15,7 @@ public class LackingNoRespondersKitRun extends TransportCompatibilityKit {
 
     @Override
     protected KitEnvironment environment() {
-        return KitEnvironment.builder("memory://lacking", "memory")
+        return InProcess.lacking(KitEnvironment.builder("memory://lacking", "memory"))
                 .lacks(Capability.NO_RESPONDERS, REASON)
                 .build();
     }

@@ -1,0 +1,174 @@
+package io.parley.spi;
+
+import io.parley.api.BrokerClosedException;
+import io.parley.api.ConnectionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Threads of a transport's own for sends whose client call can block on the broker: a Kafka producer
+ * waiting for topic metadata or buffer space, a Redis command on a frozen server. The transport hands
+ * such a send here from {@link Transport#publish} or {@link Transport#request} and returns the future
+ * at once, so no caller of Parley waits on the broker (docs/SPEC.md Section 6); the core's timeout
+ * then bounds every request, whatever the broker does.
+ *
+ * <p>Sends with the same key (a destination) run one after another, in the order they were handed
+ * over, on one lane; other keys spread over the other lanes, so one destination whose sends block
+ * holds back only the destinations that share its lane. A lane holds at most {@code capacity} sends:
+ * beyond that a send fails at once with a {@link ConnectionException} (the broker does not keep up,
+ * or is gone) instead of queueing without bound.
+ */
+public final class SendLanes implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SendLanes.class);
+
+    /** One send: runs on a lane thread; what it returns completes the future, what it throws fails it. */
+    @FunctionalInterface
+    public interface Send<T> {
+        T run() throws Exception;
+    }
+
+    private final String name;
+    private final int capacity;
+    private final Lane[] lanes;
+    private volatile boolean closed;
+
+    /**
+     * @param name     prefix of the lanes' thread names, e.g. {@code parley-redis-3-send}
+     * @param lanes    how many threads (1 keeps every send in one order)
+     * @param capacity sends that may wait on one lane
+     */
+    public SendLanes(String name, int lanes, int capacity) {
+        if (lanes < 1 || capacity < 1) {
+            throw new IllegalArgumentException("lanes and capacity must be at least 1");
+        }
+        this.name = name;
+        this.capacity = capacity;
+        this.lanes = new Lane[lanes];
+        for (int i = 0; i < lanes; i++) {
+            this.lanes[i] = new Lane(name + "-" + (i + 1));
+        }
+    }
+
+    /** Queues {@code send} on the lane of {@code key}; never blocks. */
+    public <T> CompletableFuture<T> submit(Object key, Send<T> send) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(new BrokerClosedException("The transport is closed (" + name + ")"));
+            return result;
+        }
+        Lane lane = lanes[Math.floorMod(key == null ? 0 : key.hashCode(), lanes.length)];
+        if (!lane.queue.offer(new Task<>(send, result))) {
+            result.completeExceptionally(new ConnectionException(capacity + " sends already wait for the broker ("
+                    + name + "): it does not keep up or cannot be reached; the send was not made"));
+        } else if (closed) { // close() may have swept the lane between our check and the offer
+            lane.failLeft(Duration.ZERO);
+        }
+        return result;
+    }
+
+    /** Sends still waiting on the lanes (for tests and diagnostics). */
+    public int waiting() {
+        int waiting = 0;
+        for (Lane lane : lanes) {
+            waiting += lane.queue.size();
+        }
+        return waiting;
+    }
+
+    /**
+     * Stops taking sends, gives the queued ones up to {@code drain} to leave, then stops the threads
+     * and fails whatever is left with {@link BrokerClosedException}.
+     */
+    public void close(Duration drain) {
+        closed = true;
+        long deadline = System.nanoTime() + drain.toNanos();
+        for (Lane lane : lanes) {
+            lane.stopWhenEmpty();
+        }
+        for (Lane lane : lanes) {
+            lane.join(Math.max(0, deadline - System.nanoTime()));
+        }
+        for (Lane lane : lanes) {
+            lane.thread.interrupt();
+            lane.failLeft(drain);
+        }
+    }
+
+    /** Same as {@link #close(Duration)} with five seconds to drain. */
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(5));
+    }
+
+    private record Task<T>(Send<T> send, CompletableFuture<T> result) {
+        void run() {
+            try {
+                result.complete(send.run());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        }
+    }
+
+    private final class Lane implements Runnable {
+        private final BlockingQueue<Task<?>> queue = new ArrayBlockingQueue<>(capacity);
+        private final Thread thread;
+        private volatile boolean stopping;
+
+        Lane(String threadName) {
+            this.thread = new Thread(this, threadName);
+            this.thread.setDaemon(true);
+            this.thread.start();
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Task<?> task;
+                try {
+                    task = queue.poll(100, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    return; // closed: close() fails what is left
+                }
+                if (task != null) {
+                    task.run();
+                } else if (stopping) {
+                    return;
+                }
+            }
+        }
+
+        void stopWhenEmpty() {
+            stopping = true;
+        }
+
+        void failLeft(Duration drain) {
+            List<Task<?>> left = new ArrayList<>();
+            queue.drainTo(left);
+            if (!left.isEmpty()) {
+                log.warn("{} send(s) of {} were not made within {}: the transport closed", left.size(), name, drain);
+            }
+            for (Task<?> task : left) {
+                task.result.completeExceptionally(new BrokerClosedException("The transport closed before this send"
+                        + " was made (" + name + ")"));
+            }
+        }
+
+        void join(long nanos) {
+            try {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

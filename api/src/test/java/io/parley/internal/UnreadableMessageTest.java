@@ -1,0 +1,61 @@
+package io.parley.internal;
+
+import io.parley.api.Broker;
+import io.parley.api.CodecException;
+import io.parley.api.Message;
+import io.parley.fakes.ScriptedTransportProvider;
+import io.parley.fakes.ScriptedTransportProvider.Scripted;
+import io.parley.spi.Envelope;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A message the transport could not read (Envelope.problem) never reaches the handler; the core answers and fails it. */
+class UnreadableMessageTest {
+
+    @Test
+    void unreadableRequestGetsA400AndFailsItsStageWithoutRunningTheHandler() throws Exception {
+        String name = "unreadable-" + UUID.randomUUID();
+        try (Broker broker = Broker.connect("scripted://" + name)) {
+            AtomicInteger handled = new AtomicInteger();
+            broker.subscribe("orders", Message.class, message -> handled.incrementAndGet());
+            Scripted transport = ScriptedTransportProvider.get(name);
+
+            CompletableFuture<Void> stage = transport.deliver(Envelope.builder("orders")
+                    .body(new byte[] {(byte) 0xC3, 0x28}).replyTo("answers").correlationId("c-1")
+                    .position("offset 41").problem("header 'x-a' is not UTF-8").build()).toCompletableFuture();
+
+            ExecutionException failure = assertThrows(ExecutionException.class, () -> stage.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(CodecException.class, failure.getCause());
+            Envelope reply = transport.sent.poll(5, TimeUnit.SECONDS);
+            assertNotNull(reply, "an error reply to the reply-to");
+            assertEquals("answers", reply.destination());
+            assertEquals("c-1", reply.correlationId());
+            assertEquals("400", reply.headers().get(Envelope.ERROR_CODE));
+            assertTrue(reply.headers().get(Envelope.ERROR).contains("header 'x-a' is not UTF-8"),
+                    reply.headers().get(Envelope.ERROR));
+            assertEquals(0, handled.get(), "the handler never sees an unreadable message");
+
+            // without reply-to: nothing is sent, the stage still fails, and the subscription goes on
+            CompletableFuture<Void> oneWay = transport.deliver(Envelope.builder("orders").problem("truncated")
+                    .build()).toCompletableFuture();
+            assertThrows(ExecutionException.class, () -> oneWay.get(5, TimeUnit.SECONDS));
+            transport.deliver(Envelope.builder("orders").body("fine".getBytes(StandardCharsets.UTF_8)).build())
+                    .toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertEquals(1, handled.get());
+            assertNull(transport.sent.poll());
+        }
+    }
+}

@@ -21,7 +21,10 @@ public class RemoteHandlerException extends RequestException {
         return remoteMessage;
     }
 
-    /** The error code: 500 for a handler that threw, 400 for a request body it could not decode. */
+    /**
+     * The error code: 500 for a handler that threw, 400 for a request it could not read or decode, 502
+     * for a reply that arrived but could not be read here.
+     */
     public int code() {
         return code;
     }

@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class PendingRequests implements ReplyListener {
 
     private static final Logger log = LoggerFactory.getLogger(PendingRequests.class);
+    /** A reply arrived that the transport could not read (Bad Gateway: the answer from upstream was invalid). */
+    static final int CODE_UNREADABLE_REPLY = 502;
 
     private final ConcurrentHashMap<String, Pending> table = new ConcurrentHashMap<>();
     private final AtomicInteger size = new AtomicInteger();
@@ -111,7 +113,13 @@ final class PendingRequests implements ReplyListener {
             return;
         }
         try {
-            if (reply.isError()) {
+            if (reply.problem() != null) { // its body alone would pass for an answer: the requester learns now
+                log.warn("A reply to '{}' could not be read ({}) [{}correlation id {}]; the request fails with code {}",
+                        pending.destination, reply.problem(), reply.position() == null ? "" : reply.position() + ", ",
+                        id, CODE_UNREADABLE_REPLY);
+                pending.fail(new RemoteHandlerException(pending.destination, transport,
+                        "the reply could not be read: " + reply.problem(), CODE_UNREADABLE_REPLY));
+            } else if (reply.isError()) {
                 pending.fail(remoteError(pending.destination, reply));
             } else {
                 pending.deliver(reply, new ReceivedMessage(reply, codec, null));

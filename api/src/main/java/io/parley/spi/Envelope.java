@@ -94,7 +94,9 @@ public final class Envelope {
      * destination; the reply-to and correlation id when it found them) instead of dropping it or
      * failing: the core logs it once at WARN, answers it with an error reply (code 400) when it has a
      * reply-to, never runs the handler, and completes the stage exceptionally, so that the transport
-     * applies its policy for failed messages (acknowledge and skip, or dead-letter).
+     * applies its policy for failed messages (acknowledge and skip, or dead-letter). A reply with a
+     * problem, given to {@link ReplyListener#onReply}, fails its request at once with a
+     * {@link io.parley.api.RemoteHandlerException} of code 502.
      */
     public String problem() {
         return problem;

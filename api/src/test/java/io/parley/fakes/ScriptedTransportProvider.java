@@ -3,6 +3,7 @@ package io.parley.fakes;
 import io.parley.api.SubscribeOptions;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
+import io.parley.spi.ReplyListener;
 import io.parley.spi.Transport;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportProvider;
@@ -42,7 +43,7 @@ public final class ScriptedTransportProvider implements TransportProvider {
 
     @Override
     public Transport open(TransportContext context) {
-        Scripted transport = new Scripted(context.uri().getHost());
+        Scripted transport = new Scripted(context.uri().getHost(), context.replies());
         OPEN.put(transport.name, transport);
         return transport;
     }
@@ -50,12 +51,19 @@ public final class ScriptedTransportProvider implements TransportProvider {
     /** What the test sees of one connection. */
     public static final class Scripted implements Transport {
         private final String name;
+        private final ReplyListener replies;
         private final Map<String, InboundHandler> handlers = new ConcurrentHashMap<>();
         /** Everything the core sent: publishes, requests and replies. */
         public final BlockingQueue<Envelope> sent = new LinkedBlockingQueue<>();
 
-        Scripted(String name) {
+        Scripted(String name, ReplyListener replies) {
             this.name = name;
+            this.replies = replies;
+        }
+
+        /** Where this connection hands the replies it receives: the core's pending table. */
+        public ReplyListener replies() {
+            return replies;
         }
 
         /** Hands {@code envelope} to the subscription of its destination, as a delivery thread would. */

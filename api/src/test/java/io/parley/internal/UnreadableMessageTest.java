@@ -58,4 +58,25 @@ class UnreadableMessageTest {
             assertNull(transport.sent.poll());
         }
     }
+
+    @Test
+    void unreadableReplyFailsItsRequestAtOnceWithCode502() throws Exception {
+        String name = "unreadable-reply-" + UUID.randomUUID();
+        try (Broker broker = Broker.connect("scripted://" + name)) {
+            Scripted transport = ScriptedTransportProvider.get(name);
+            CompletableFuture<Message> reply = broker.rpc().requestAsync("orders", "get",
+                    io.parley.api.RequestOptions.timeout(java.time.Duration.ofSeconds(30)));
+            Envelope request = transport.sent.poll(5, TimeUnit.SECONDS);
+            assertNotNull(request);
+            transport.replies().onReply(Envelope.builder("inbox").correlationId(request.correlationId())
+                    .body("looks like an answer".getBytes(StandardCharsets.UTF_8)).problem("header block truncated").build());
+
+            ExecutionException failure = assertThrows(ExecutionException.class, () -> reply.get(1, TimeUnit.SECONDS));
+            io.parley.api.RemoteHandlerException remote = assertInstanceOf(io.parley.api.RemoteHandlerException.class,
+                    failure.getCause());
+            assertEquals(502, remote.code());
+            assertTrue(remote.remoteMessage().contains("header block truncated"), remote.remoteMessage());
+            assertEquals(0, broker.rpc().pendingRequests());
+        }
+    }
 }

@@ -7,10 +7,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Copies what is written to System.out and System.err while it runs (where slf4j-simple and console
- * appenders write log lines), so that a rule can check that no secret was logged. A backend that
- * logs elsewhere is not seen.
+ * appenders write log lines), so that a rule or a transport's test can check what was logged (no
+ * secret; a bad message logged once). A backend that logs elsewhere is not seen.
  */
-final class ConsoleCapture implements AutoCloseable {
+public final class ConsoleCapture implements AutoCloseable {
 
     private final PrintStream out = System.out;
     private final PrintStream err = System.err;
@@ -21,7 +21,8 @@ final class ConsoleCapture implements AutoCloseable {
         System.setErr(tee(err));
     }
 
-    static ConsoleCapture start() {
+    /** Starts copying; {@link #close()} puts System.out and System.err back. */
+    public static ConsoleCapture start() {
         return new ConsoleCapture();
     }
 
@@ -46,7 +47,7 @@ final class ConsoleCapture implements AutoCloseable {
     }
 
     /** What was written so far. */
-    String text() {
+    public String text() {
         synchronized (copy) {
             return copy.toString(StandardCharsets.UTF_8);
         }

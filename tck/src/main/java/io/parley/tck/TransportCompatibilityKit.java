@@ -945,6 +945,7 @@ public abstract class TransportCompatibilityKit {
     class Faults {
 
         private static final int IN_FLIGHT = 32;
+        private static final int BURST = 8_192;
         private static final int AT_LEAST_ONCE_MESSAGES = 1_000;
         private static final int KILL_AFTER = 300;
 
@@ -1030,6 +1031,19 @@ public abstract class TransportCompatibilityKit {
             }
             assertTrue(longestCall <= slack.toMillis(), "broker " + fault + ": requestAsync or publish held its caller for "
                     + longestCall + " ms; they must return at once whatever the broker does");
+            // a burst bigger than socket buffers: a client that writes on the caller's thread blocks here
+            byte[] kibibyte = new byte[1024];
+            long longestBurstCall = 0;
+            int burstFailed = 0;
+            for (int i = 0; i < BURST; i++) {
+                long start = System.nanoTime();
+                if (requester.publish(destination, kibibyte).isCompletedExceptionally()) {
+                    burstFailed++;
+                }
+                longestBurstCall = Math.max(longestBurstCall, millisSince(start));
+            }
+            assertTrue(longestBurstCall <= slack.toMillis(), "broker " + fault + ": in a burst of " + BURST
+                    + " publishes of 1 KiB, one held its caller for " + longestBurstCall + " ms");
             long start = System.nanoTime();
             String blockingOutcome;
             try {
@@ -1061,8 +1075,9 @@ public abstract class TransportCompatibilityKit {
                 outcomes.merge(outcome, 1, Integer::sum);
             }
             log.info("10.01 [{}] broker {}: calls returned within {} ms; {} requests ended within {} ms ({}); a blocking"
-                    + " request ended in {} ms with {}", env().transportName(), fault, longestCall, IN_FLIGHT,
-                    longestWait, outcomes, blocking, blockingOutcome);
+                    + " request ended in {} ms with {}; a burst of {} publishes returned within {} ms ({} failed at once)",
+                    env().transportName(), fault, longestCall, IN_FLIGHT, longestWait, outcomes, blocking, blockingOutcome,
+                    BURST, longestBurstCall, burstFailed);
         }
 
         @Test
@@ -1232,8 +1247,10 @@ public abstract class TransportCompatibilityKit {
                         return order == null ? "empty" : "ok:" + order.id();
                     });
                     client().subscribe(answers, Message.class, message -> {
-                        answered.computeIfAbsent(String.valueOf(message.correlationId()),
-                                key -> new CopyOnWriteArrayList<>()).add(message);
+                        if (message.correlationId() != null) { // an answer to a poison carries its id
+                            answered.computeIfAbsent(message.correlationId(), key -> new CopyOnWriteArrayList<>())
+                                    .add(message);
+                        }
                         return null;
                     });
                 }
@@ -1278,6 +1295,31 @@ public abstract class TransportCompatibilityKit {
                                     () -> answered.containsKey(correlationId));
                         }
                         assertNextRequestAnswered(destination, name);
+                    }))));
+            String badReplies = env().destination("poison-replies");
+            AtomicReference<String> replyPoison = new AtomicReference<>();
+            AtomicBoolean replierSubscribed = new AtomicBoolean();
+            env().rawSender().ifPresent(raw -> raw.poisons().forEach(name -> tests.add(DynamicTest.dynamicTest(
+                    "10.06 raw reply: " + name, () -> {
+                        subscribe.run();
+                        if (replierSubscribed.compareAndSet(false, true)) { // answers with the poison of the moment
+                            server().subscribe(badReplies, Message.class, SubscribeOptions.builder().noReplies().build(),
+                                    message -> {
+                                        raw.send(replyPoison.get(), message.replyTo(), null, message.correlationId());
+                                        return null;
+                                    });
+                        }
+                        replyPoison.set(name);
+                        long start = System.nanoTime();
+                        try {
+                            client().rpc().request(badReplies, "answer me badly", impatient());
+                        } catch (RequestException e) {
+                            // a typed failure (an unreadable reply: code 502) is a fine end
+                        }
+                        long took = millisSince(start);
+                        assertTrue(took <= env().shortTimeout().plus(env().slack()).toMillis(),
+                                "a request answered with " + name + " took " + took + " ms");
+                        assertNextRequestAnswered(destination, "a reply with " + name);
                     }))));
             tests.add(DynamicTest.dynamicTest("10.06 no bad message is delivered again", () -> {
                 assumeTrue(!poisoned.isEmpty(), "no poison was sent");

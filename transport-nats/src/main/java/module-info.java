@@ -5,6 +5,8 @@ module io.parley.transport.nats {
     requires org.slf4j;
 
     exports io.parley.transport.nats;
+    // jnats creates the transport's GuardedDataPort by reflection (Options.Builder.dataPortType)
+    exports io.parley.transport.nats.internal to io.nats.jnats;
 
     provides io.parley.spi.TransportProvider with io.parley.transport.nats.internal.NatsTransportProvider;
 }

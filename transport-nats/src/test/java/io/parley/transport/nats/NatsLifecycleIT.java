@@ -39,6 +39,25 @@ class NatsLifecycleIT {
     }
 
     @Test
+    void refusedLoginSaysSoLogsNothingAndLeavesNoThreads() throws Exception {
+        int port = NatsTestSupport.faultServer().port();
+        Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+        try (LogCapture logs = new LogCapture()) {
+            for (String uri : List.of(NatsTestSupport.faultUri(port, "not-the-password"), "nats://not-a-token@127.0.0.1:" + port)) {
+                long start = System.nanoTime();
+                ConnectionException e = assertThrows(ConnectionException.class, () -> Broker.connect(uri).close());
+                long took = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(e.getMessage().contains("refused the login (Authorization Violation)"), e.getMessage());
+                assertFalse(e.getMessage().contains("not-the-password") || e.getMessage().contains("not-a-token"));
+                assertTrue(took < 1_000, "took " + took + " ms");
+            }
+            Await.until("every thread of the refused connections ends", Duration.ofSeconds(10),
+                    () -> newThreads(before).isEmpty());
+            assertEquals("", logs.text(), "a refused login is told by its exception only");
+        }
+    }
+
+    @Test
     void badPropertiesAreListedTogether() {
         BrokerOptions options = BrokerOptions.builder()
                 .property(NatsProperties.RECONNECT_WAIT_MS, "soon")

@@ -48,12 +48,17 @@ final class NatsMessages {
         return builder.build();
     }
 
-    /** The envelope of a received message; {@code correlationId} wins over the header when given. */
-    static Envelope fromNats(Message message, String correlationId) {
+    /**
+     * The envelope of a received message; {@code correlationId} wins over the header when given. A
+     * message whose headers {@link HeaderBlocks} replaced, or a status message (which a server sends
+     * only to a request's inbox, so a peer published it), comes with {@link Envelope#problem()} set.
+     */
+    static Envelope fromNats(Message message, String correlationId, String position) {
         Envelope.Builder builder = Envelope.builder(message.getSubject())
                 .body(message.getData())
                 .replyTo(message.getReplyTo())
-                .nativeMessage(message);
+                .nativeMessage(message)
+                .position(position);
         String headerId = null;
         if (message.hasHeaders()) {
             Headers headers = message.getHeaders();
@@ -65,11 +70,17 @@ final class NatsMessages {
                     builder.contentType(value);
                 } else if (name.equals(Envelope.CORRELATION_ID)) {
                     headerId = value;
+                } else if (name.equals(HeaderBlocks.UNREADABLE)) {
+                    builder.problem(value);
                 } else {
                     user.put(name, value);
                 }
             }
             builder.headers(user);
+        }
+        if (message.isStatusMessage()) {
+            builder.problem("it is a NATS status message (" + message.getStatus().getCode() + "), which only a server"
+                    + " sends, and only to a request's inbox");
         }
         return builder.correlationId(correlationId != null ? correlationId : headerId).build();
     }
@@ -78,15 +89,18 @@ final class NatsMessages {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c > 126 || (c < 32 && c != '\t')) {
-                return ENCODED_PREFIX + Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))
-                        + ENCODED_SUFFIX;
+                return encodedWord(value);
             }
         }
         if (value.startsWith(ENCODED_PREFIX) && value.endsWith(ENCODED_SUFFIX)) { // would be read as encoded
-            return ENCODED_PREFIX + Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))
-                    + ENCODED_SUFFIX;
+            return encodedWord(value);
         }
         return value;
+    }
+
+    /** {@code value} as one RFC 2047 encoded word: {@code =?UTF-8?B?<base64 of its UTF-8>?=}. */
+    static String encodedWord(String value) {
+        return ENCODED_PREFIX + Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)) + ENCODED_SUFFIX;
     }
 
     static String decode(String value) {

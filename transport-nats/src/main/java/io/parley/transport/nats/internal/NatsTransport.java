@@ -1,5 +1,6 @@
 package io.parley.transport.nats.internal;
 
+import io.nats.client.AuthenticationException;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Consumer;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -32,16 +34,26 @@ import java.util.concurrent.TimeoutException;
  * wildcard subscription made at open, so replies (several per request for request-many) and the
  * server's no-responders status (503) map back to their request without a subscription per request.
  * Each Parley subscription has its own dispatcher thread, so a handler at its concurrency limit
- * holds back only its own subscription.
+ * holds back only its own subscription. Incoming bytes pass through a {@link GuardedDataPort}, so that
+ * no header block a peer publishes can silence the connection.
  */
 final class NatsTransport implements Transport {
 
     private static final Logger log = LoggerFactory.getLogger(NatsTransport.class);
     private static final int NO_RESPONDERS = 503;
+    /** The code of the error reply that stands for a reply that could not be read (a bad gateway's). */
+    /**
+     * The longest a send waits for room in jnats' outgoing queue (its minimum; jnats' default is 2 s):
+     * the queue is full only when the server does not take data, and then a send fails instead.
+     */
+    static final Duration SEND_WAIT = Options.MINIMUM_WRITE_QUEUE_PUSH_TIMEOUT;
 
     private final TransportContext context;
     private final String redactedUri;
     private final NatsSettings settings;
+    private volatile boolean opened; // connected once: from then on, losses are outages worth a WARN
+    private volatile boolean closing;
+    private volatile String refusedLogin; // the server's words, when it refused the credentials at connect
     private final Connection connection;
     private final String replyPrefix;
 
@@ -50,14 +62,17 @@ final class NatsTransport implements Transport {
         this.redactedUri = context.redactedUri();
         this.settings = NatsSettings.from(context);
         this.connection = connect();
+        this.opened = true;
         this.replyPrefix = connection.createInbox() + ".";
-        Dispatcher replies = connection.createDispatcher(this::onReply);
-        replies.subscribe(replyPrefix + "*");
         try {
+            Dispatcher replies = connection.createDispatcher(this::onReply);
+            replies.subscribe(replyPrefix + "*");
             awaitServer("the reply subscription");
         } catch (RuntimeException e) {
-            closeQuietly();
-            throw e;
+            closing = true;
+            closeQuietly(connection);
+            throw e instanceof MessagingException ? e : new ConnectionException("Cannot subscribe to the replies on NATS at "
+                    + redactedUri + ": " + e.getMessage(), e);
         }
     }
 
@@ -69,6 +84,8 @@ final class NatsTransport implements Transport {
                 .reconnectWait(settings.reconnectWait)
                 .maxReconnects(settings.maxReconnects)
                 .reconnectBufferSize(settings.reconnectBufferBytes)
+                .writeQueuePushTimeout(SEND_WAIT)
+                .dataPortType(GuardedDataPort.class.getName())
                 .connectionListener(new ConnectionEvents())
                 .errorListener(new Errors());
         if (settings.token != null) {
@@ -76,15 +93,43 @@ final class NatsTransport implements Transport {
         } else if (settings.user != null) {
             options.userInfo(settings.user.toCharArray(), settings.password);
         }
+        Connection connected;
         try {
-            return Nats.connect(options.build());
+            connected = Nats.connect(options.build());
+        } catch (AuthenticationException e) {
+            throw refused(e.getMessage(), e);
         } catch (IOException e) {
+            if (refusedLogin != null) {
+                throw refused(refusedLogin, e);
+            }
             throw new ConnectionException("Cannot connect to NATS at " + redactedUri + " (" + e.getMessage()
-                    + "); check that nats-server runs there and accepts these credentials", e);
+                    + "); check that nats-server runs there", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConnectionException("Interrupted while connecting to NATS at " + redactedUri, e);
         }
+        if (refusedLogin != null || connected.getStatus() != Connection.Status.CONNECTED) {
+            closeQuietly(connected);
+            if (refusedLogin != null) {
+                throw refused(refusedLogin, null);
+            }
+            throw new ConnectionException("Cannot connect to NATS at " + redactedUri + " (the connection is "
+                    + connected.getStatus() + ", last error: " + connected.getLastError() + ")");
+        }
+        return connected;
+    }
+
+    private ConnectionException refused(String serverSays, Throwable cause) {
+        return new ConnectionException("The NATS server at " + redactedUri + " refused the login (" + serverSays
+                + "): check the user and password (nats.user, nats.password, or in the URI) or the token (nats.token)",
+                cause);
+    }
+
+    /** The server's words for credentials it refuses, as jnats recognises them. */
+    private static boolean isLoginRefusal(String error) {
+        String text = error == null ? "" : error.toLowerCase(Locale.ROOT);
+        return text.startsWith("user authentication") || text.contains("authorization violation")
+                || text.startsWith("account authentication expired");
     }
 
     @Override
@@ -108,6 +153,11 @@ final class NatsTransport implements Transport {
         return send(reply, null, reply.isEndOfStream());
     }
 
+    /**
+     * Hands the message to jnats' outgoing queue, which its writer thread sends: this never waits on
+     * the socket. It may wait up to {@link #SEND_WAIT} for room in that queue, which is full only when
+     * the server takes nothing; then, and when the reconnect buffer is full, the stage fails.
+     */
     private CompletionStage<Void> send(Envelope envelope, String replyTo, boolean bare) {
         try {
             long maxPayload = connection.getMaxPayload();
@@ -119,13 +169,28 @@ final class NatsTransport implements Transport {
             NatsMessage message = NatsMessages.toNats(envelope, replyTo, bare);
             connection.publish(message);
             return CompletableFuture.completedFuture(null);
-        } catch (IllegalStateException e) { // closed, or the reconnect buffer is full
-            return CompletableFuture.failedFuture(new ConnectionException("Cannot send to '" + envelope.destination()
-                    + "': the NATS connection to " + redactedUri + " is " + connection.getStatus() + " (" + e.getMessage() + ")", e));
+        } catch (IllegalStateException e) { // closed, the reconnect buffer full, or the outgoing queue full
+            return CompletableFuture.failedFuture(cannotSend(envelope.destination(), e));
         } catch (IllegalArgumentException e) { // a subject or header NATS refuses, or too large for the server
             return CompletableFuture.failedFuture(new MessagingException("Cannot send to '" + envelope.destination()
                     + "' over NATS: " + e.getMessage(), e));
         }
+    }
+
+    private ConnectionException cannotSend(String destination, IllegalStateException e) {
+        String why = String.valueOf(e.getMessage());
+        String what;
+        if (why.startsWith("Output queue")) {
+            what = "jnats' outgoing queue is full (" + why.strip() + " messages): the NATS server at " + redactedUri
+                    + " takes no data (frozen, or far slower than the sends); retry later";
+        } else if (why.startsWith("Unable to queue any more messages during reconnect")) {
+            what = "NATS at " + redactedUri + " is unreachable (" + connection.getStatus() + ") and the "
+                    + settings.reconnectBufferBytes + " bytes buffered for the reconnect (nats.reconnect-buffer-bytes)"
+                    + " are used up; retry once reconnected";
+        } else {
+            what = "the NATS connection to " + redactedUri + " is " + connection.getStatus() + " (" + why + ")";
+        }
+        return new ConnectionException("Cannot send to '" + destination + "': " + what + "; nothing was sent", e);
     }
 
     @Override
@@ -136,7 +201,8 @@ final class NatsTransport implements Transport {
                         + "; subscriptions take no nats.* properties");
             }
         }
-        Dispatcher dispatcher = connection.createDispatcher(message -> deliver(destination, handler, message));
+        Deliveries deliveries = new Deliveries(destination, handler);
+        Dispatcher dispatcher = connection.createDispatcher(deliveries::deliver);
         try {
             if (options.group().isPresent()) {
                 dispatcher.subscribe(destination, options.group().get());
@@ -147,6 +213,10 @@ final class NatsTransport implements Transport {
         } catch (IllegalArgumentException e) {
             connection.closeDispatcher(dispatcher);
             throw new ConfigurationException("Cannot subscribe to '" + destination + "' on NATS: " + e.getMessage(), e);
+        } catch (IllegalStateException e) { // closed, or the outgoing queue is full
+            connection.closeDispatcher(dispatcher);
+            throw new ConnectionException("Cannot subscribe to '" + destination + "' on NATS at " + redactedUri
+                    + " (connection " + connection.getStatus() + "): " + e.getMessage(), e);
         } catch (RuntimeException e) {
             connection.closeDispatcher(dispatcher);
             throw e;
@@ -158,15 +228,27 @@ final class NatsTransport implements Transport {
         };
     }
 
-    private void deliver(String destination, InboundHandler handler, Message message) {
-        if (message.isStatusMessage()) {
-            return;
+    /** The messages of one subscription, on its dispatcher thread, numbered for log lines. */
+    private static final class Deliveries {
+        private final String destination;
+        private final InboundHandler handler;
+        private long count; // only the dispatcher's thread touches it
+
+        Deliveries(String destination, InboundHandler handler) {
+            this.destination = destination;
+            this.handler = handler;
         }
-        try {
-            // core NATS has no acknowledgement: the stage only matters to the core, which logs failures
-            handler.onMessage(NatsMessages.fromNats(message, null));
-        } catch (RuntimeException e) { // never let one message end the dispatcher
-            log.warn("A message on '{}' could not be handed to its handler: {}", destination, e.toString());
+
+        void deliver(Message message) {
+            try {
+                // core NATS keeps no position: the subject and the count since subscribe locate it in logs
+                Envelope envelope = NatsMessages.fromNats(message, null,
+                        "subject " + message.getSubject() + ", delivery " + ++count);
+                // core NATS has no acknowledgement: the stage only matters to the core, which logs failures
+                handler.onMessage(envelope);
+            } catch (RuntimeException e) { // never let one message end the dispatcher
+                log.warn("A message on '{}' could not be handed to its handler: {}", destination, e.toString());
+            }
         }
     }
 
@@ -184,7 +266,8 @@ final class NatsTransport implements Transport {
             }
             return;
         }
-        context.replies().onReply(NatsMessages.fromNats(message, correlationId));
+        // an unreadable reply keeps its problem: the core fails the request with it at once
+        context.replies().onReply(NatsMessages.fromNats(message, correlationId, null));
     }
 
     /** Waits until the server has processed everything sent so far (a subscription is then live). */
@@ -215,6 +298,7 @@ final class NatsTransport implements Transport {
 
     @Override
     public void close() {
+        closing = true;
         try {
             connection.flush(Duration.ofSeconds(1)); // replies sent just before close still leave
         } catch (TimeoutException | IllegalStateException e) {
@@ -222,10 +306,10 @@ final class NatsTransport implements Transport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        closeQuietly();
+        closeQuietly(connection);
     }
 
-    private void closeQuietly() {
+    private static void closeQuietly(Connection connection) {
         try {
             connection.close();
         } catch (InterruptedException e) {
@@ -233,21 +317,49 @@ final class NatsTransport implements Transport {
         }
     }
 
-    /** Connection events, logged; a lost connection also ends the requests whose replies it carried. */
+    /**
+     * Connection events, logged once per outage: WARN when a connection that was up is lost, INFO when
+     * it is back with its subscriptions (jnats reports DISCONNECTED again after each failed attempt).
+     * A lost connection also ends the requests whose replies it carried.
+     */
     private final class ConnectionEvents implements ConnectionListener {
+        private boolean down; // only jnats' callback thread touches it
+        private long lostAt;
+
         @Override
         public void connectionEvent(Connection conn, ConnectionListener.Events type) {
             switch (type) {
                 case DISCONNECTED -> {
-                    log.warn("Lost the connection to NATS at {}; reconnecting every {} ms", redactedUri,
-                            settings.reconnectWait.toMillis());
-                    // messages in flight to our reply subscription are gone; requests sent from now on
-                    // are buffered and sent on reconnect
-                    context.replies().onConnectionLost("the connection to NATS at " + redactedUri + " was lost");
+                    if (!opened || closing) {
+                        log.debug("NATS connection to {} disconnected (opened {}, closing {})", redactedUri, opened, closing);
+                    } else if (!down) {
+                        down = true;
+                        lostAt = System.nanoTime();
+                        log.warn("Lost the connection to NATS at {}; reconnecting every {} ms, sends buffered up to {}"
+                                + " bytes meanwhile", redactedUri, settings.reconnectWait.toMillis(),
+                                settings.reconnectBufferBytes);
+                        // messages in flight to our reply subscription are gone; requests sent from now on
+                        // are buffered and sent on reconnect
+                        context.replies().onConnectionLost("the connection to NATS at " + redactedUri + " was lost");
+                    } else {
+                        log.debug("A reconnect attempt to NATS at {} failed", redactedUri);
+                    }
                 }
-                case RECONNECTED -> log.info("Reconnected to NATS at {}", redactedUri);
-                case RESUBSCRIBED -> log.info("Subscriptions restored on NATS at {}", redactedUri);
-                case CLOSED -> log.debug("Closed the connection to NATS at {}", redactedUri);
+                case RESUBSCRIBED -> {
+                    if (down) {
+                        down = false;
+                        log.info("Reconnected to NATS at {} after {} ms; subscriptions restored", redactedUri,
+                                (System.nanoTime() - lostAt) / 1_000_000);
+                    }
+                }
+                case CLOSED -> {
+                    if (opened && !closing) {
+                        log.error("The connection to NATS at {} closed for good (last error: {}); this Broker can no"
+                                + " longer send or receive: connect a new one", redactedUri, conn.getLastError());
+                    } else {
+                        log.debug("Closed the connection to NATS at {}", redactedUri);
+                    }
+                }
                 default -> log.debug("NATS connection event {} ({})", type, redactedUri);
             }
         }
@@ -257,12 +369,25 @@ final class NatsTransport implements Transport {
     private final class Errors implements ErrorListener {
         @Override
         public void errorOccurred(Connection conn, String error) {
-            log.warn("NATS server at {} reported: {}", redactedUri, error);
+            if (!opened && isLoginRefusal(error)) {
+                // jnats would wait its whole connect timeout for a PONG that never comes: end the attempt now
+                // (on a thread of its own: close() waits for jnats' callback thread, which this is)
+                refusedLogin = error;
+                Thread abort = new Thread(() -> closeQuietly(conn), "parley-nats-refused-login");
+                abort.setDaemon(true);
+                abort.start();
+            } else if (!opened) {
+                log.debug("NATS server at {} reported while connecting: {}", redactedUri, error);
+            } else {
+                log.warn("NATS server at {} reported: {}", redactedUri, error);
+            }
         }
 
         @Override
         public void exceptionOccurred(Connection conn, Exception exp) {
-            if (!(exp instanceof IOException)) {
+            if (!opened || closing) { // the failure of a connect is thrown from open(), with its reason
+                log.debug("NATS connection to {}: {}", redactedUri, exp.toString());
+            } else if (!(exp instanceof IOException)) {
                 log.warn("NATS connection to {}: {}", redactedUri, exp.toString());
             } else { // a lost socket (then DISCONNECTED is logged) or a failed reconnect attempt: not WARN each time
                 log.debug("NATS connection to {} ({}): {}", redactedUri, conn == null ? "?" : conn.getStatus(), exp.toString());

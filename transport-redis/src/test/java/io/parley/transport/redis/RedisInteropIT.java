@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.api.Broker;
 import io.parley.api.Message;
+import io.parley.api.RemoteHandlerException;
 import io.parley.api.RequestOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,7 @@ import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -283,5 +285,22 @@ class RedisInteropIT {
         Message reply = connect().rpc().request(service, "ping", RequestOptions.timeout(Duration.ofSeconds(10)))
                 .orElseThrow();
         assertEquals("pong", reply.bodyAsString());
+    }
+
+    @Test
+    void aPeerReplyThatCannotBeReadFailsTheRequestAtOnce() throws Exception {
+        String service = prefix + "peer-broken";
+        peerSubscribe(service, raw -> {
+            Parsed request = parseFastStreamBinary(raw);
+            byte[] whole = fastStreamBinary(Map.of("correlation_id", request.headers().get("correlation_id")),
+                    "late".getBytes(StandardCharsets.UTF_8));
+            peerPublish(request.headers().get("reply_to"), java.util.Arrays.copyOf(whole, 20)); // cut short
+        });
+        long start = System.nanoTime();
+        RemoteHandlerException e = assertThrows(RemoteHandlerException.class, () -> connect().rpc().request(service,
+                "ping", RequestOptions.timeout(Duration.ofSeconds(10))));
+        assertEquals(502, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains("could not be read"), e.getMessage());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 5_000, "failed at once, not at its timeout");
     }
 }

@@ -5,13 +5,12 @@ import io.parley.tck.KitEnvironment;
 import io.parley.tck.TransportCompatibilityKit;
 import org.junit.jupiter.api.AfterAll;
 
-/** The compatibility kit on Lists (list:<key>), the work-queue kind. */
+/** The compatibility kit on Lists (list:<key>), the work-queue kind, with the fault rules against a private redis-server. */
 class RedisListCompatibilityIT extends TransportCompatibilityKit {
 
     @Override
     protected KitEnvironment environment() {
-        return KitEnvironment.builder(RedisTestSupport.URI, "redis")
-                .destinationPrefix("list:parley-tck")
+        return RedisTestSupport.kitEnvironment("list:")
                 .lacks(Capability.FAN_OUT, "a Redis list is a work queue: each element is popped by one consumer, whatever the groups")
                 .lacks(Capability.NO_RESPONDERS, "RPUSH to a list cannot tell whether anyone consumes it")
                 .build();

@@ -5,13 +5,15 @@ import io.parley.tck.KitEnvironment;
 import io.parley.tck.TransportCompatibilityKit;
 import org.junit.jupiter.api.AfterAll;
 
-/** The compatibility kit on Streams (stream:<key>) with consumer groups. */
+/**
+ * The compatibility kit on Streams (stream:<key>) with consumer groups, with the fault rules
+ * against a private redis-server; 10.04 (at least once) with the default settings.
+ */
 class RedisStreamCompatibilityIT extends TransportCompatibilityKit {
 
     @Override
     protected KitEnvironment environment() {
-        return KitEnvironment.builder(RedisTestSupport.URI, "redis")
-                .destinationPrefix("stream:parley-tck")
+        return RedisTestSupport.kitEnvironment("stream:")
                 .lacks(Capability.NO_RESPONDERS, "XADD to a stream cannot tell whether anyone consumes it")
                 .build();
     }

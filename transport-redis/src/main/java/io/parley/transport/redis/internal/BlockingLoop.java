@@ -1,7 +1,6 @@
 package io.parley.transport.redis.internal;
 
 import io.parley.api.BrokerClosedException;
-import io.parley.api.CodecException;
 import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.spi.Envelope;
@@ -151,25 +150,17 @@ abstract class BlockingLoop implements TransportSubscription {
     }
 
     /**
-     * Decodes and hands one message to the core; {@code settled} runs when the core is done with
-     * it: with {@code handled = false} when the subscription refused it because it is closing.
-     * A message that cannot be decoded is logged at WARN and settled as handled.
+     * Hands one message to the core; {@code settled} runs when the core is done with it: with
+     * {@code handled = false} when the subscription refused it because it is closing. A message the
+     * transport could not read comes with {@link Envelope#problem()} set: the core logs it, answers
+     * it when it can, and fails its stage, so it is settled as handled (never delivered again).
      */
-    void dispatch(byte[] raw, String id, Settle settled) {
-        Envelope envelope;
-        try {
-            envelope = EnvelopeCodec.decode(destinationName, raw);
-        } catch (CodecException e) {
-            log.warn("Dropped an unreadable message{} on '{}': {}", id == null ? "" : " (entry " + id + ")",
-                    destinationName, e.getMessage());
-            settled.settle(true);
-            return;
-        }
+    void dispatch(Envelope envelope, Settle settled) {
         CompletionStage<Void> outcome;
         try {
             outcome = handler.onMessage(envelope);
         } catch (RuntimeException e) {
-            log.error("The core failed on a message of '{}'", destinationName, e);
+            log.error("The core failed on a message of '{}' ({})", destinationName, envelope.position(), e);
             settled.settle(true);
             return;
         }

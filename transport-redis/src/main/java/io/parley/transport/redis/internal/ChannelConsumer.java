@@ -1,6 +1,5 @@
 package io.parley.transport.redis.internal;
 
-import io.parley.api.CodecException;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.TransportSubscription;
@@ -75,6 +74,7 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
     private final byte[] membersKey;
     private final ScheduledThreadPoolExecutor claims; // group members only: fallback claims and membership
     private volatile boolean open = true;
+    private long received; // the subscription thread's own: numbers the messages for log lines
 
     ChannelConsumer(RedisSettings settings, RedisCommands commands, String clientName, String redactedUri,
                     String destinationName, RedisDestination destination, String group, InboundHandler handler,
@@ -127,8 +127,9 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
 
     @Override
     void onMessage(byte[] channelBytes, byte[] message) {
+        String position = "channel message " + ++received;
         if (group == null) {
-            deliver(message);
+            deliver(message, position);
             return;
         }
         byte[] digest = digest(message);
@@ -150,14 +151,14 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
         } catch (RuntimeException e) {
             log.warn("Could not claim a message of '{}' for group '{}' ({}); handling it, another member may too",
                     destinationName, group, e.getMessage());
-            deliver(message);
+            deliver(message, position);
             return;
         }
         if (outcome == 1) {
-            deliver(message);
+            deliver(message, position);
         } else if (outcome == -1 && open) {
             try {
-                claims.schedule(() -> claimLate(claimKey, message), FALLBACK_MILLIS, TimeUnit.MILLISECONDS);
+                claims.schedule(() -> claimLate(claimKey, message, position), FALLBACK_MILLIS, TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException closing) {
                 log.debug("Closing: left a message of '{}' to the other members of group '{}'", destinationName, group);
             }
@@ -165,7 +166,7 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
     }
 
     /** The owner did not claim the message in time: whoever claims it now handles it. */
-    private void claimLate(byte[] claimKey, byte[] message) {
+    private void claimLate(byte[] claimKey, byte[] message, String position) {
         if (!open) {
             return;
         }
@@ -174,23 +175,18 @@ final class ChannelConsumer extends PubSubLoop implements TransportSubscription 
                     SetParams.setParams().nx().px(settings.channelClaimTtlMillis)));
             if (won != null) {
                 log.debug("Took over a message of '{}' for group '{}': its owner did not claim it", destinationName, group);
-                deliver(message);
+                deliver(message, position);
             }
         } catch (RuntimeException e) {
             log.warn("Could not claim a message of '{}' for group '{}' late ({}); handling it, another member may too",
                     destinationName, group, e.getMessage());
-            deliver(message);
+            deliver(message, position);
         }
     }
 
-    private void deliver(byte[] message) {
-        Envelope envelope;
-        try {
-            envelope = EnvelopeCodec.decode(destinationName, message);
-        } catch (CodecException e) {
-            log.warn("Dropped an unreadable message on '{}': {}", destinationName, e.getMessage());
-            return;
-        }
+    /** An unreadable message goes to the core too (problem set): it logs it and answers it when it can. */
+    private void deliver(byte[] message, String position) {
+        Envelope envelope = EnvelopeCodec.read(destinationName, message, position);
         try {
             handler.onMessage(envelope); // no acknowledgement on a channel: the outcome changes nothing
         } catch (RuntimeException e) {

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -22,9 +23,11 @@ import java.util.Map;
  * the content type, correlation id, reply-to and user headers travel inside the message.
  *
  * <p>Writing uses one {@link EnvelopeFormat}. Reading recognises every shape: the FastStream binary
- * envelope by its magic bytes, the two JSON shapes by their {@code data} field, and anything else
- * as a bare payload (no headers, no content type), as FastStream does. A message that starts with
- * the binary magic but is broken cannot be read and gives a {@link CodecException}.
+ * envelope by its magic bytes, the two JSON shapes by their keys ({@code data}, {@code headers},
+ * {@code reply_to}), and anything else as a bare payload (no headers, no content type), as
+ * FastStream does. A message that starts with the binary magic but is broken, or a JSON object
+ * with an envelope's keys but values of the wrong types, cannot be read: {@link #read} returns it
+ * with {@link Envelope#problem()} set, {@link #decode} throws a {@link CodecException}.
  *
  * <p>Stateless and thread-safe.
  */
@@ -175,21 +178,37 @@ public final class EnvelopeCodec {
 
     /**
      * Reads a Redis message of any shape into an envelope for {@code destination}; its native
-     * message is {@code raw}.
-     *
-     * @throws CodecException when {@code raw} starts with the binary magic but is not a valid envelope
+     * message is {@code raw}, its position {@code position} (for log lines; may be null). Never
+     * throws: a message that claims to be an envelope but cannot be read (a broken binary envelope,
+     * a header that is not UTF-8, a JSON envelope of the wrong shape) comes back with
+     * {@link Envelope#problem()} set and whatever could still be read (correlation id, reply-to),
+     * so that the core can log it and answer it with an error reply.
      */
-    public static Envelope decode(String destination, byte[] raw) {
+    public static Envelope read(String destination, byte[] raw, String position) {
         if (startsWithMagic(raw)) {
-            return decodeBinary(destination, raw);
+            return readBinary(destination, raw, position);
         }
         if (looksLikeJsonObject(raw)) {
-            Envelope json = decodeJson(destination, raw);
+            Envelope json = readJson(destination, raw, position);
             if (json != null) {
                 return json;
             }
         }
-        return Envelope.builder(destination).body(raw).nativeMessage(raw).build();
+        return Envelope.builder(destination).body(raw).nativeMessage(raw).position(position).build();
+    }
+
+    /**
+     * Reads a Redis message of any shape into an envelope for {@code destination}.
+     *
+     * @throws CodecException when {@code raw} claims to be an envelope but cannot be read
+     */
+    public static Envelope decode(String destination, byte[] raw) {
+        Envelope envelope = read(destination, raw, null);
+        if (envelope.problem() != null) {
+            throw new CodecException("A message of " + raw.length + " bytes on '" + destination + "' cannot be read: "
+                    + envelope.problem());
+        }
+        return envelope;
     }
 
     /**
@@ -214,21 +233,27 @@ public final class EnvelopeCodec {
         return raw.length >= MAGIC.length && Arrays.equals(raw, 0, MAGIC.length, MAGIC, 0, MAGIC.length);
     }
 
-    private static Envelope decodeBinary(String destination, byte[] raw) {
+    private static Envelope readBinary(String destination, byte[] raw, String position) {
         if (raw.length < HEADERS_OFFSET + 2) {
-            throw malformed(destination, raw, "it is shorter than the envelope's fixed part");
+            return unreadable(destination, raw, position, Map.of(), null,
+                    "a FastStream binary envelope of " + raw.length + " bytes, shorter than its fixed part (truncated)");
         }
         ByteBuffer in = ByteBuffer.wrap(raw);
         int version = Short.toUnsignedInt(in.getShort(MAGIC.length));
         if (version != VERSION) {
-            throw malformed(destination, raw, "format version " + version + " is not supported (only 1)");
+            return unreadable(destination, raw, position, Map.of(), null,
+                    "a FastStream binary envelope of format version " + version + " (only 1 is known)");
         }
         long headersOffset = Integer.toUnsignedLong(in.getInt(MAGIC.length + 2));
         long dataOffset = Integer.toUnsignedLong(in.getInt(MAGIC.length + 6));
-        if (headersOffset < HEADERS_OFFSET || headersOffset + 2 > raw.length || dataOffset > raw.length
-                || dataOffset < headersOffset + 2) {
-            throw malformed(destination, raw, "its offsets (headers " + headersOffset + ", data " + dataOffset
-                    + ") do not fit its " + raw.length + " bytes");
+        if (headersOffset < HEADERS_OFFSET || headersOffset + 2 > raw.length || dataOffset < headersOffset + 2) {
+            return unreadable(destination, raw, position, Map.of(), null, "a FastStream binary envelope whose offsets"
+                    + " (headers " + headersOffset + ", data " + dataOffset + ") do not fit its " + raw.length + " bytes");
+        }
+        if (dataOffset > raw.length) { // cut short: keep what the complete headers say
+            return unreadable(destination, raw, position,
+                    salvageHeaders(raw, (int) headersOffset, raw.length), null, "a FastStream binary envelope cut "
+                            + "short: its data should start at byte " + dataOffset + " of its " + raw.length);
         }
         Map<String, String> headers;
         try {
@@ -239,11 +264,13 @@ public final class EnvelopeCodec {
             try {
                 headers = readHeaders(raw, (int) headersOffset, (int) dataOffset, true);
             } catch (IllegalArgumentException lenient) {
-                throw malformed(destination, raw, strict.getMessage());
+                return unreadable(destination, raw, position,
+                        salvageHeaders(raw, (int) headersOffset, (int) dataOffset), null,
+                        "a FastStream binary envelope whose headers cannot be read: " + strict.getMessage());
             }
         }
         byte[] body = Arrays.copyOfRange(raw, (int) dataOffset, raw.length);
-        return fromHeaders(destination, body, headers, null, raw);
+        return fromHeaders(destination, body, headers, null, raw).position(position).build();
     }
 
     /** Reads the header block, which must end exactly at {@code end}; counts are bytes or, leniently, characters. */
@@ -256,15 +283,53 @@ public final class EnvelopeCodec {
             position += 2;
             int keyEnd = stringEnd(raw, position, keyLength, end, countsCharacters);
             String key = utf8(raw, position, keyEnd);
+            if (key == null) {
+                throw new IllegalArgumentException("the key of header " + (i + 1) + " is not UTF-8");
+            }
             position = keyEnd;
             int valueLength = unsignedShort(raw, position, end);
             position += 2;
             int valueEnd = stringEnd(raw, position, valueLength, end, countsCharacters);
-            headers.put(key, utf8(raw, position, valueEnd));
+            String value = utf8(raw, position, valueEnd);
+            if (value == null) {
+                throw new IllegalArgumentException("the value of header '" + abbreviate(key) + "' is not UTF-8");
+            }
+            headers.put(key, value);
             position = valueEnd;
         }
         if (position != end) {
             throw new IllegalArgumentException("its headers end at byte " + position + " but its data starts at " + end);
+        }
+        return headers;
+    }
+
+    /**
+     * What can still be read of a broken header block (counted in bytes): every complete header up
+     * to where the block breaks or {@code end}, leaving out those that are not UTF-8. It may give the
+     * correlation id and reply-to, which FastStream and Parley write first.
+     */
+    private static Map<String, String> salvageHeaders(byte[] raw, int start, int end) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (start + 2 > end) {
+            return headers;
+        }
+        int count = unsignedShort(raw, start, end);
+        int position = start + 2;
+        for (int i = 0; i < count && position + 2 <= end; i++) {
+            int keyEnd = position + 2 + unsignedShort(raw, position, end);
+            if (keyEnd + 2 > end) {
+                break;
+            }
+            int valueEnd = keyEnd + 2 + unsignedShort(raw, keyEnd, end);
+            if (valueEnd > end) {
+                break;
+            }
+            String key = utf8(raw, position + 2, keyEnd);
+            String value = utf8(raw, keyEnd + 2, valueEnd);
+            if (key != null && value != null) {
+                headers.put(key, value);
+            }
+            position = valueEnd;
         }
         return headers;
     }
@@ -294,6 +359,7 @@ public final class EnvelopeCodec {
         return stop;
     }
 
+    /** The UTF-8 text of {@code raw[from, to)}, or {@code null} when it is not valid UTF-8. */
     private static String utf8(byte[] raw, int from, int to) {
         boolean ascii = true;
         for (int i = from; i < to && ascii; i++) {
@@ -308,7 +374,7 @@ public final class EnvelopeCodec {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(raw, from, to - from)).toString();
         } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("a header is not valid UTF-8");
+            return null;
         }
     }
 
@@ -328,8 +394,11 @@ public final class EnvelopeCodec {
         return b == ' ' || b == '\n' || b == '\r' || b == '\t';
     }
 
-    /** The JSON shapes, or {@code null} when {@code raw} is some other JSON (then it is a bare payload). */
-    private static Envelope decodeJson(String destination, byte[] raw) {
+    /**
+     * The JSON shapes; {@code null} when {@code raw} is some other JSON (then it is a bare payload).
+     * An object with an envelope's keys whose values have the wrong types is an unreadable envelope.
+     */
+    private static Envelope readJson(String destination, byte[] raw, String position) {
         JsonNode root;
         try {
             root = JSON.readTree(raw);
@@ -339,9 +408,11 @@ public final class EnvelopeCodec {
         if (jsonShape(root) == null) {
             return null;
         }
+        JsonNode data = root.get("data");
         JsonNode headerNode = root.get("headers");
+        JsonNode topReplyTo = root.get("reply_to"); // Propan
         Map<String, String> headers = new LinkedHashMap<>();
-        if (headerNode != null) {
+        if (headerNode != null && headerNode.isObject()) {
             headerNode.fields().forEachRemaining(field -> {
                 JsonNode value = field.getValue();
                 if (!value.isNull()) {
@@ -349,23 +420,37 @@ public final class EnvelopeCodec {
                 }
             });
         }
-        JsonNode topReplyTo = root.get("reply_to"); // Propan
         String replyTo = topReplyTo != null && topReplyTo.isTextual() ? topReplyTo.asText() : null;
-        byte[] body = root.get("data").asText().getBytes(StandardCharsets.UTF_8);
-        return fromHeaders(destination, body, headers, replyTo, raw);
+        String wrong = !data.isTextual() ? "its data is " + kind(data) + ", not a string"
+                : headerNode != null && !headerNode.isObject() && !headerNode.isNull()
+                ? "its headers are " + kind(headerNode) + ", not an object"
+                : topReplyTo != null && !topReplyTo.isTextual() && !topReplyTo.isNull()
+                ? "its reply_to is " + kind(topReplyTo) + ", not a string" : null;
+        if (wrong != null) {
+            return unreadable(destination, raw, position, headers, replyTo, "a JSON envelope of the wrong shape: " + wrong);
+        }
+        byte[] body = data.asText().getBytes(StandardCharsets.UTF_8);
+        return fromHeaders(destination, body, headers, replyTo, raw).position(position).build();
+    }
+
+    private static String kind(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            default -> node.getNodeType().name().toLowerCase(Locale.ROOT);
+        };
     }
 
     /**
      * Which JSON envelope {@code root} is, or {@code null} when it is some other JSON: an object with
-     * a string {@code data}, an optional {@code headers} object, an optional {@code reply_to} (Propan),
-     * and nothing else.
+     * {@code data}, and {@code headers} and/or {@code reply_to} (Propan), and nothing else; or
+     * {@code data} alone as a string. The value types are checked by the reader.
      */
     private static EnvelopeFormat jsonShape(JsonNode root) {
-        if (root == null || !root.isObject() || !root.path("data").isTextual()) {
-            return null;
-        }
-        JsonNode headerNode = root.get("headers");
-        if (headerNode != null && !headerNode.isObject() && !headerNode.isNull()) {
+        if (root == null || !root.isObject() || !root.has("data")) {
             return null;
         }
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
@@ -374,11 +459,14 @@ public final class EnvelopeCodec {
                 return null; // a user's own JSON that merely has a "data" field
             }
         }
+        if (root.size() == 1 && !root.get("data").isTextual()) {
+            return null; // {"data": 42}: a user's own JSON rather than a broken envelope
+        }
         return root.has("reply_to") ? EnvelopeFormat.PROPAN_JSON : EnvelopeFormat.FASTSTREAM_JSON;
     }
 
-    private static Envelope fromHeaders(String destination, byte[] body, Map<String, String> wire,
-                                        String topLevelReplyTo, byte[] raw) {
+    private static Envelope.Builder fromHeaders(String destination, byte[] body, Map<String, String> wire,
+                                                String topLevelReplyTo, byte[] raw) {
         Map<String, String> user = wire; // our own fresh map: the standard fields are taken out of it
         String correlationId = user.remove(Envelope.CORRELATION_ID);
         String contentType = user.remove(Envelope.CONTENT_TYPE);
@@ -387,12 +475,14 @@ public final class EnvelopeCodec {
             replyTo = topLevelReplyTo;
         }
         return Envelope.builder(destination).body(body).contentType(contentType).correlationId(correlationId)
-                .replyTo(replyTo).headers(user).nativeMessage(raw).build();
+                .replyTo(replyTo).headers(user).nativeMessage(raw);
     }
 
-    private static CodecException malformed(String destination, byte[] raw, String why) {
-        return new CodecException("A message of " + raw.length + " bytes on '" + destination
-                + "' starts like a FastStream binary envelope but cannot be read: " + why);
+    /** A message that claims to be an envelope but cannot be read: only its routing fields, and the problem. */
+    private static Envelope unreadable(String destination, byte[] raw, String position, Map<String, String> salvaged,
+                                       String topLevelReplyTo, String problem) {
+        Map<String, String> fields = new LinkedHashMap<>(salvaged);
+        return fromHeaders(destination, new byte[0], fields, topLevelReplyTo, raw).position(position).problem(problem).build();
     }
 
     private static String abbreviate(String text) {

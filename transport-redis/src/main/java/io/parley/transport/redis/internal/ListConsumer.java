@@ -1,5 +1,6 @@
 package io.parley.transport.redis.internal;
 
+import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,8 @@ final class ListConsumer extends BlockingLoop {
     private static final Logger log = LoggerFactory.getLogger(ListConsumer.class);
     /** Seconds a BLPOP waits (as {@link #blockMillis()}): then the loop checks that it should go on. */
     private static final byte[] BLOCK_SECONDS = {'5'};
+
+    private long elements; // the loop thread's own: numbers the popped elements for log lines
 
     ListConsumer(RedisSettings settings, RedisCommands commands, String clientName, String redactedUri,
                  String destinationName, RedisDestination destination, InboundHandler handler, String threadName,
@@ -47,7 +50,8 @@ final class ListConsumer extends BlockingLoop {
             pushBack(raw);
             return;
         }
-        dispatch(raw, null, handled -> {
+        Envelope envelope = EnvelopeCodec.read(destinationName, raw, "popped element " + ++elements);
+        dispatch(envelope, handled -> {
             if (!handled) {
                 pushBack(raw);
             }

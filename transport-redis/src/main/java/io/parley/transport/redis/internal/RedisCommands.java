@@ -9,7 +9,9 @@ import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
+import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.NoSuchElementException;
 import java.util.function.Function;
 
 /**
@@ -20,9 +22,13 @@ final class RedisCommands implements AutoCloseable {
 
     private final JedisPool pool;
     private final String redactedUri;
+    private final int timeoutMillis;
+    private final int poolSize;
 
     RedisCommands(RedisSettings settings, String clientName, String redactedUri) {
         this.redactedUri = redactedUri;
+        this.timeoutMillis = settings.timeoutMillis;
+        this.poolSize = settings.poolSize;
         GenericObjectPoolConfig<Jedis> config = new GenericObjectPoolConfig<>();
         config.setMaxTotal(settings.poolSize);
         config.setMaxIdle(settings.poolSize); // idle connections stay: opening one costs a round trip or three
@@ -35,9 +41,10 @@ final class RedisCommands implements AutoCloseable {
     /**
      * Runs {@code command} on a pooled connection. A connection that turns out broken (Redis was
      * restarted, so every idle connection is dead) is dropped with the other idle ones and the
-     * command is tried once more on a new one.
+     * command is tried once more on a new one. A command that timed out is not tried again: Redis
+     * may have run it (it was frozen or slow, not gone), and a second try could do it twice.
      *
-     * @throws ConnectionException when Redis cannot be reached
+     * @throws ConnectionException when Redis cannot be reached or does not answer in time
      * @throws MessagingException  when Redis refuses the command (wrong key type...)
      */
     <T> T run(String what, Function<Jedis, T> command) {
@@ -45,6 +52,9 @@ final class RedisCommands implements AutoCloseable {
             return once(command);
         } catch (JedisConnectionException first) {
             pool.clear();
+            if (timedOut(first)) {
+                throw translate(what, first);
+            }
             try {
                 return once(command);
             } catch (JedisException second) {
@@ -62,14 +72,32 @@ final class RedisCommands implements AutoCloseable {
         }
     }
 
+    private static boolean timedOut(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     RuntimeException translate(String what, JedisException e) {
         if (e instanceof JedisAccessControlException) {
             return new ConnectionException("Redis at " + redactedUri + " refused the credentials (" + what
                     + "); check the user and password of the URI", e);
         }
+        if (e instanceof JedisConnectionException && timedOut(e)) {
+            return new ConnectionException("Redis at " + redactedUri + " did not answer " + what + " within "
+                    + timeoutMillis + " ms (redis.timeout-ms): it is frozen, overloaded or cut off. It may still have"
+                    + " run the command", e);
+        }
         if (e instanceof JedisConnectionException) {
             return new ConnectionException("Cannot reach Redis at " + redactedUri + " (" + what + "): "
                     + e.getMessage() + ". Check that Redis runs and the URI is right", e);
+        }
+        if (e.getCause() instanceof NoSuchElementException) {
+            return new ConnectionException("No pooled connection to Redis at " + redactedUri + " was free within "
+                    + timeoutMillis + " ms for " + what + ": all " + poolSize + " are busy (redis.pool-size)", e);
         }
         return new MessagingException("Redis at " + redactedUri + " refused " + what + ": " + e.getMessage(), e);
     }

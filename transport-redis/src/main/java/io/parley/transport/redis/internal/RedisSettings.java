@@ -24,6 +24,7 @@ final class RedisSettings {
     static final int DEFAULT_PORT = 6379;
 
     private static final Set<String> KNOWN = Set.of(RedisProperties.ENVELOPE, RedisProperties.POOL_SIZE,
+            RedisProperties.SEND_LANES, RedisProperties.SEND_QUEUE,
             RedisProperties.TIMEOUT_MS, RedisProperties.RECONNECT_MAX_BACKOFF_MS, RedisProperties.KEEPALIVE_MS,
             RedisProperties.CHANNEL_CLAIM_TTL_MS,
             RedisProperties.STREAM_CLAIM_IDLE_MS, RedisProperties.STREAM_MAXLEN);
@@ -35,6 +36,8 @@ final class RedisSettings {
     final boolean tls;
     final EnvelopeFormat envelope;
     final int poolSize;
+    final int sendLanes;
+    final int sendQueue;
     final int timeoutMillis;
     final long reconnectMaxBackoffMillis;
     final long keepAliveMillis;
@@ -50,6 +53,8 @@ final class RedisSettings {
         this.tls = b.tls;
         this.envelope = b.envelope;
         this.poolSize = (int) b.poolSize;
+        this.sendLanes = (int) b.sendLanes;
+        this.sendQueue = (int) b.sendQueue;
         this.timeoutMillis = (int) b.timeoutMillis;
         this.reconnectMaxBackoffMillis = b.reconnectMaxBackoffMillis;
         this.keepAliveMillis = b.keepAliveMillis;
@@ -136,6 +141,8 @@ final class RedisSettings {
             }
         }
         b.poolSize = TransportSettings.number(properties, RedisProperties.POOL_SIZE, b.poolSize, 1, 10_000, problems);
+        b.sendLanes = TransportSettings.number(properties, RedisProperties.SEND_LANES, b.sendLanes, 1, 256, problems);
+        b.sendQueue = TransportSettings.number(properties, RedisProperties.SEND_QUEUE, b.sendQueue, 1, 10_000_000, problems);
         b.timeoutMillis = TransportSettings.number(properties, RedisProperties.TIMEOUT_MS, b.timeoutMillis, 1, Integer.MAX_VALUE, problems);
         b.reconnectMaxBackoffMillis = TransportSettings.number(properties, RedisProperties.RECONNECT_MAX_BACKOFF_MS,
                 b.reconnectMaxBackoffMillis, 1, Long.MAX_VALUE, problems);
@@ -162,11 +169,13 @@ final class RedisSettings {
         boolean tls;
         EnvelopeFormat envelope = EnvelopeFormat.FASTSTREAM_BINARY;
         long poolSize = 32;
+        long sendLanes = 4;
+        long sendQueue = 10_000;
         long timeoutMillis = 2_000;
         long reconnectMaxBackoffMillis = 2_000;
         long keepAliveMillis = 5_000;
         long channelClaimTtlMillis = 60_000;
-        long streamClaimIdleMillis = 30_000;
+        long streamClaimIdleMillis = 20_000;
         long streamMaxLen;
     }
 }

@@ -13,12 +13,11 @@ import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSubscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.params.XAddParams;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -36,12 +35,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the transport opens. A request's {@code reply_to} is {@code parley.reply.<connection id>.<correlation
  * id>}, so that a reply finds its request by its channel even when the responder (Propan) does not
  * copy the correlation id, and no request costs a SUBSCRIBE.
+ *
+ * <p>Sends: publish, request and reply never run a Redis command on the caller's thread. They go to
+ * {@link Sender}: {@link io.parley.spi.SendLanes} threads ({@code redis.send-lanes}), keyed by the
+ * Redis key, that pipeline what waits. A frozen or slow Redis holds no application thread, and a
+ * request's timeout stays a hard bound.
  */
 final class RedisTransport implements Transport {
 
     private static final Logger log = LoggerFactory.getLogger(RedisTransport.class);
     private static final AtomicInteger CONNECTIONS = new AtomicInteger();
-    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     static final String REPLY_PREFIX = "parley.reply.";
 
     private final RedisSettings settings;
@@ -53,6 +56,7 @@ final class RedisTransport implements Transport {
     private final String replyChannelPrefix;
     private final PubSubLoop replyLoop;
     private final ScheduledThreadPoolExecutor timer;
+    private final Sender sender;
     private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger threads = new AtomicInteger();
     private volatile boolean closed;
@@ -67,7 +71,7 @@ final class RedisTransport implements Transport {
         this.replyChannelPrefix = REPLY_PREFIX + id + ".";
         this.commands = new RedisCommands(settings, name, redactedUri);
         try {
-            commands.run("PING", jedis -> jedis.ping());
+            commands.run("PING on connect", jedis -> jedis.ping());
         } catch (RuntimeException e) {
             commands.close();
             throw e;
@@ -98,6 +102,7 @@ final class RedisTransport implements Transport {
             timer.shutdownNow();
             throw e;
         }
+        this.sender = new Sender(settings, commands, name + "-send", redactedUri);
         timer.scheduleWithFixedDelay(this::keepAlive, settings.keepAliveMillis, settings.keepAliveMillis,
                 TimeUnit.MILLISECONDS);
     }
@@ -118,49 +123,76 @@ final class RedisTransport implements Transport {
 
     private void onReply(byte[] channel, byte[] message) {
         String channelName = new String(channel, StandardCharsets.UTF_8);
-        Envelope reply;
-        try {
-            reply = EnvelopeCodec.decode(channelName, message);
-        } catch (CodecException e) {
-            log.warn("Dropped an unreadable reply on '{}': {}", channelName, e.getMessage());
-            return;
-        }
         // the channel names the request: authoritative, and the only clue when the responder did not copy the id
         String correlationId = channelName.substring(replyChannelPrefix.length());
+        Envelope reply = EnvelopeCodec.read(channelName, message, null);
+        if (reply.problem() != null) {
+            // the request fails at once (the core logs it, code 502) instead of waiting for its timeout;
+            // the error headers say the same to a core that does not read problem() on replies
+            String text = "the reply could not be read: " + reply.problem();
+            replies.onReply(Envelope.builder(channelName).correlationId(correlationId).problem(reply.problem())
+                    .header(Envelope.ERROR, text).header(Envelope.ERROR_CODE, "502").nativeMessage(message).build());
+            return;
+        }
         if (!correlationId.equals(reply.correlationId())) {
             reply = reply.toBuilder().correlationId(correlationId).build();
         }
         replies.onReply(reply);
     }
 
+    /*
+     * publish, request and reply encode on the caller's thread (a body the envelope cannot carry fails
+     * at once) and hand the command to a send lane, keyed by the Redis key: they return at once
+     * whatever Redis does, one destination's messages keep their order, and so do the replies to one
+     * request (their reply channel is their key). The core's timeout bounds every request.
+     */
+
     @Override
     public CompletionStage<Void> publish(Envelope message) {
         ensureOpen();
+        RedisDestination destination;
+        byte[] raw;
         try {
-            send(RedisDestination.parse(message.destination()), codec.encode(message));
-            return DONE;
+            destination = RedisDestination.parse(message.destination());
+            raw = codec.encode(message);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return sender.send(destination, raw, null, null);
     }
 
     @Override
     public CompletionStage<Void> request(Envelope request) {
         ensureOpen();
+        RedisDestination destination;
+        byte[] raw;
         try {
-            if (!replyLoop.isSubscribed() && !replyLoop.awaitSubscribed(settings.timeoutMillis)) {
-                throw new ConnectionException("The reply subscription to Redis at " + redactedUri
-                        + " is down (reconnecting); the request was not sent");
-            }
-            RedisDestination destination = RedisDestination.parse(request.destination());
-            byte[] raw = codec.encode(request.toBuilder().replyTo(replyChannelPrefix + request.correlationId()).build());
-            long receivers = send(destination, raw);
+            destination = RedisDestination.parse(request.destination());
+            raw = codec.encode(request.toBuilder().replyTo(replyChannelPrefix + request.correlationId()).build());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        long handedOver = System.nanoTime();
+        return sender.send(destination, raw, () -> awaitReplySubscription(handedOver), receivers -> {
             if (receivers == 0) {
                 replies.onNoResponders(request.correlationId());
             }
-            return DONE;
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+        });
+    }
+
+    /**
+     * A request sent while the reply subscription reconnects would lose its reply: wait for it, at
+     * most {@code redis.timeout-ms} after the request was handed over (so requests queued together
+     * wait together, not one after the other).
+     */
+    private void awaitReplySubscription(long handedOver) {
+        if (replyLoop.isSubscribed()) {
+            return;
+        }
+        long left = settings.timeoutMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - handedOver);
+        if (left <= 0 || !replyLoop.awaitSubscribed(left)) {
+            throw new ConnectionException("The reply subscription to Redis at " + redactedUri
+                    + " is down (reconnecting); the request was not sent");
         }
     }
 
@@ -172,46 +204,29 @@ final class RedisTransport implements Transport {
     @Override
     public CompletionStage<Void> reply(Envelope request, Envelope reply) {
         ensureOpen();
+        RedisDestination destination;
+        byte[] encoded;
         try {
-            EnvelopeFormat shape = request.nativeMessage() instanceof byte[] raw ? EnvelopeCodec.formatOf(raw) : null;
-            byte[] encoded;
-            if (shape == null || shape == codec.format()) {
-                encoded = codec.encode(reply);
-            } else {
-                try {
-                    encoded = new EnvelopeCodec(shape).encode(reply);
-                } catch (CodecException e) {
-                    log.warn("A reply on '{}' cannot travel in the requester's {} envelope ({}); sending it in the {} "
-                            + "envelope", reply.destination(), shape.propertyValue(), e.getMessage(),
-                            codec.format().propertyValue());
-                    encoded = codec.encode(reply);
-                }
-            }
-            send(RedisDestination.parse(reply.destination()), encoded);
-            return DONE;
+            destination = RedisDestination.parse(reply.destination());
+            encoded = encodeReply(request, reply);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return sender.send(destination, encoded, null, null);
     }
 
-    /** Sends to the destination; returns how many subscribers got it, or -1 when Redis cannot tell. */
-    private long send(RedisDestination destination, byte[] raw) {
-        return switch (destination.kind()) {
-            case CHANNEL -> commands.run("PUBLISH", jedis -> jedis.publish(destination.keyBytes(), raw));
-            case LIST -> {
-                commands.run("RPUSH", jedis -> jedis.rpush(destination.keyBytes(), raw));
-                yield -1L;
-            }
-            case STREAM -> {
-                XAddParams params = XAddParams.xAddParams();
-                if (settings.streamMaxLen > 0) {
-                    params.maxLen(settings.streamMaxLen).approximateTrimming();
-                }
-                commands.run("XADD", jedis -> jedis.xadd(destination.keyBytes(), params,
-                        Map.of(StreamConsumer.DATA_FIELD, raw)));
-                yield -1L;
-            }
-        };
+    private byte[] encodeReply(Envelope request, Envelope reply) {
+        EnvelopeFormat shape = request.nativeMessage() instanceof byte[] raw ? EnvelopeCodec.formatOf(raw) : null;
+        if (shape == null || shape == codec.format()) {
+            return codec.encode(reply);
+        }
+        try {
+            return new EnvelopeCodec(shape).encode(reply);
+        } catch (CodecException e) {
+            log.warn("A reply on '{}' cannot travel in the requester's {} envelope ({}); sending it in the {} envelope",
+                    reply.destination(), shape.propertyValue(), e.getMessage(), codec.format().propertyValue());
+            return codec.encode(reply);
+        }
     }
 
     @Override
@@ -285,6 +300,8 @@ final class RedisTransport implements Transport {
                 log.warn("Closing a Redis subscription failed", e);
             }
         }
+        // the replies and messages still queued leave before the connections close (Redis permitting)
+        sender.close(Duration.ofMillis(settings.timeoutMillis));
         replyLoop.close();
         timer.shutdownNow();
         commands.close();

@@ -1,5 +1,6 @@
 package io.parley.transport.redis.internal;
 
+import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,9 +106,7 @@ final class StreamConsumer extends BlockingLoop {
                 if (!running) {
                     return; // nothing to give back: a no-group reader's position is its own
                 }
-                if (entry.data != null) {
-                    dispatch(entry.data, entry.id, handled -> { });
-                }
+                dispatch(envelope(entry), handled -> { });
             }
             return;
         }
@@ -171,19 +170,23 @@ final class StreamConsumer extends BlockingLoop {
             inFlight.remove(entry.id);
             return; // stays pending: another member claims it after the idle time
         }
-        if (entry.data == null) {
-            inFlight.remove(entry.id);
-            log.warn("Dropped entry {} of '{}': it has no {} field; acknowledged so that it is not claimed again",
-                    entry.id, destinationName, new String(DATA_FIELD, StandardCharsets.UTF_8));
-            ack(entry.id);
-            return;
-        }
-        dispatch(entry.data, entry.id, handled -> {
+        // an unreadable entry fails its stage in the core: acknowledged too, so it is not claimed again
+        dispatch(envelope(entry), handled -> {
             inFlight.remove(entry.id);
             if (handled) {
                 ack(entry.id);
             }
         });
+    }
+
+    /** The entry as the core gets it: an entry without the data field is unreadable, not skipped unseen. */
+    private Envelope envelope(Entry entry) {
+        String position = "entry " + entry.id;
+        if (entry.data == null) {
+            return Envelope.builder(destinationName).position(position).problem("the stream entry has no "
+                    + new String(DATA_FIELD, StandardCharsets.UTF_8) + " field (its fields: " + entry.fields + ")").build();
+        }
+        return EnvelopeCodec.read(destinationName, entry.data, position);
     }
 
     private void ack(String id) {
@@ -223,7 +226,8 @@ final class StreamConsumer extends BlockingLoop {
 
     // ---- RESP2 replies of XREAD / XREADGROUP / XAUTOCLAIM
 
-    record Entry(String id, byte[] data) {
+    /** An entry: its id, and its data field, or the names of its fields when it has none. */
+    record Entry(String id, byte[] data, List<String> fields) {
     }
 
     /** [[key, [[id, [field, value, ...]], ...]], ...] or null on timeout. */
@@ -244,7 +248,9 @@ final class StreamConsumer extends BlockingLoop {
         if (list instanceof List<?> items) {
             for (Object item : items) {
                 if (item instanceof List<?> entry && !entry.isEmpty()) {
-                    entries.add(new Entry(text(entry.get(0)), entry.size() > 1 ? data(entry.get(1)) : null));
+                    Object fields = entry.size() > 1 ? entry.get(1) : null;
+                    byte[] data = data(fields);
+                    entries.add(new Entry(text(entry.get(0)), data, data == null ? fieldNames(fields) : List.of()));
                 }
             }
         }
@@ -261,6 +267,16 @@ final class StreamConsumer extends BlockingLoop {
             }
         }
         return null;
+    }
+
+    private static List<String> fieldNames(Object fields) {
+        List<String> names = new ArrayList<>();
+        if (fields instanceof List<?> values) {
+            for (int i = 0; i < values.size(); i += 2) {
+                names.add(text(values.get(i)));
+            }
+        }
+        return names;
     }
 
     static int compareIds(String a, String b) {

@@ -243,6 +243,75 @@ class EnvelopeCodecTest {
         assertThrows(CodecException.class, () -> EnvelopeCodec.decode("q", raw));
     }
 
+    @Test
+    void aBrokenBinaryEnvelopeIsReadAsAProblemWithTheRoutingFieldsItStillHas() {
+        Envelope sent = full(new byte[]{9, 9});
+        byte[] good = new EnvelopeCodec(EnvelopeFormat.FASTSTREAM_BINARY).encode(sent);
+        // cut inside the last user header: correlation id, content type and reply-to come first and are whole
+        Envelope cut = EnvelopeCodec.read("orders", Arrays.copyOf(good, good.length - 6), "entry 1-0");
+        assertTrue(cut.problem().contains("cut short"), cut.problem());
+        assertEquals(sent.correlationId(), cut.correlationId());
+        assertEquals(sent.replyTo(), cut.replyTo());
+        assertEquals("entry 1-0", cut.position());
+        assertEquals("orders", cut.destination());
+
+        Envelope stump = EnvelopeCodec.read("orders", Arrays.copyOf(good, 15), null);
+        assertTrue(stump.problem().contains("shorter than its fixed part"), stump.problem());
+        assertNull(stump.correlationId());
+        assertNull(stump.replyTo());
+    }
+
+    @Test
+    void aHeaderThatIsNotUtf8IsAProblemAndTheOtherHeadersAreKept() {
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        headers.put("correlation_id", "c-1");
+        headers.put("reply_to", "answers");
+        headers.put("x-name", "ab");
+        byte[] raw = fastStreamBinary(headers, new byte[]{1}, false);
+        raw[raw.length - 2] = (byte) 0xFF; // the x-name value's first byte
+        Envelope read = EnvelopeCodec.read("q", raw, null);
+        assertEquals("a FastStream binary envelope whose headers cannot be read: the value of header 'x-name' is not "
+                + "UTF-8", read.problem());
+        assertEquals("c-1", read.correlationId());
+        assertEquals("answers", read.replyTo());
+        assertTrue(read.headers().isEmpty(), read.headers().toString());
+    }
+
+    @Test
+    void aJsonEnvelopeOfTheWrongShapeIsAProblemAndOtherJsonIsABarePayload() {
+        Envelope number = EnvelopeCodec.read("q", json("{\"data\": 42, \"headers\": {\"correlation_id\": \"c-2\", "
+                + "\"reply_to\": \"answers\"}}"), null);
+        assertEquals("a JSON envelope of the wrong shape: its data is a number, not a string", number.problem());
+        assertEquals("c-2", number.correlationId());
+        assertEquals("answers", number.replyTo());
+
+        Envelope list = EnvelopeCodec.read("q", json("{\"data\": \"x\", \"headers\": [1], \"reply_to\": \"r\"}"), null);
+        assertEquals("a JSON envelope of the wrong shape: its headers are an array, not an object", list.problem());
+        assertEquals("r", list.replyTo()); // Propan's top-level reply-to: a Propan requester still gets the error
+        assertEquals(EnvelopeFormat.PROPAN_JSON, EnvelopeCodec.formatOf(json("{\"data\": \"x\", \"headers\": [1], "
+                + "\"reply_to\": \"r\"}")), "answered in the shape it came in");
+
+        Envelope replyTo = EnvelopeCodec.read("q", json("{\"data\": \"x\", \"reply_to\": 7}"), null);
+        assertEquals("a JSON envelope of the wrong shape: its reply_to is a number, not a string", replyTo.problem());
+
+        for (String own : new String[]{"{\"data\": 42}", "{\"data\": 42, \"headers\": {}, \"id\": 1}"}) {
+            Envelope bare = EnvelopeCodec.read("q", json(own), null);
+            assertNull(bare.problem(), own);
+            assertEquals(own, new String(bare.body(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void decodeThrowsWhatReadReportsAsAProblem() {
+        CodecException e = assertThrows(CodecException.class, () -> EnvelopeCodec.decode("orders",
+                json("{\"data\": 1, \"headers\": {}}")));
+        assertTrue(e.getMessage().contains("'orders'") && e.getMessage().contains("data is a number"), e.getMessage());
+    }
+
+    private static byte[] json(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
     private static byte[] withShort(byte[] raw, int at, int value) {
         byte[] copy = raw.clone();
         ByteBuffer.wrap(copy).putShort(at, (short) value);

@@ -28,10 +28,12 @@ class RedisSettingsTest {
         assertNull(settings.password);
         assertEquals(EnvelopeFormat.FASTSTREAM_BINARY, settings.envelope);
         assertEquals(32, settings.poolSize);
+        assertEquals(4, settings.sendLanes);
+        assertEquals(10_000, settings.sendQueue);
         assertEquals(2_000, settings.timeoutMillis);
         assertEquals(5_000, settings.keepAliveMillis);
         assertEquals(60_000, settings.channelClaimTtlMillis);
-        assertEquals(30_000, settings.streamClaimIdleMillis);
+        assertEquals(20_000, settings.streamClaimIdleMillis);
         assertEquals(0, settings.streamMaxLen);
     }
 
@@ -55,9 +57,12 @@ class RedisSettingsTest {
     @Test
     void propertiesAreRead() {
         RedisSettings settings = parse("redis://h", Map.of("redis.envelope", "propan-json", "redis.pool-size", "4",
-                "redis.stream.claim-idle-ms", "500", "redis.stream.maxlen", "1000", "other.transport.key", "ignored"));
+                "redis.stream.claim-idle-ms", "500", "redis.stream.maxlen", "1000", "other.transport.key", "ignored",
+                "redis.send-lanes", "2", "redis.send-queue", "50"));
         assertEquals(EnvelopeFormat.PROPAN_JSON, settings.envelope);
         assertEquals(4, settings.poolSize);
+        assertEquals(2, settings.sendLanes);
+        assertEquals(50, settings.sendQueue);
         assertEquals(500, settings.streamClaimIdleMillis);
         assertEquals(1000, settings.streamMaxLen);
     }
@@ -66,8 +71,8 @@ class RedisSettingsTest {
     void everyProblemIsListedAndNoPasswordLeaks() {
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> parse(
                 "redis://user:topsecret@h/abc?timeout=3", Map.of("redis.envelope", "xml", "redis.pool-size", "0",
-                        "redis.timeout-ms", "soon", "redis.unknown", "1")));
-        assertEquals(6, e.problems().size(), e.problems().toString());
+                        "redis.timeout-ms", "soon", "redis.unknown", "1", "redis.send-lanes", "0")));
+        assertEquals(7, e.problems().size(), e.problems().toString());
         assertFalse(e.getMessage().contains("topsecret"), e.getMessage());
         assertTrue(e.getMessage().contains("redacted"), e.getMessage());
     }

@@ -233,7 +233,8 @@ public final class DefaultBroker implements Broker, RpcClient {
         if (!pending.register(entry)) {
             return;
         }
-        Envelope request = outgoing.envelope(entry.destination).correlationId(entry.correlationId).build();
+        Envelope request = outgoing.envelope(entry.destination).correlationId(entry.correlationId)
+                .timeToLive(entry.timeout).build();
         try {
             transport.request(request).whenComplete((ignored, failure) -> {
                 if (failure != null) {

@@ -1,5 +1,6 @@
 package io.parley.spi;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -32,6 +33,7 @@ public final class Envelope {
     private final Object nativeMessage;
     private final String position;
     private final String problem;
+    private final Duration timeToLive;
 
     private Envelope(Builder b) {
         this.destination = Objects.requireNonNull(b.destination, "destination");
@@ -43,6 +45,7 @@ public final class Envelope {
         this.nativeMessage = b.nativeMessage;
         this.position = b.position;
         this.problem = b.problem;
+        this.timeToLive = b.timeToLive;
     }
 
     public static Builder builder(String destination) {
@@ -102,6 +105,16 @@ public final class Envelope {
         return problem;
     }
 
+    /**
+     * For a request: how long its requester waits for the answer (the request's timeout), or
+     * {@code null} when it waits for ever; {@code null} for other messages. A transport whose broker
+     * can drop a message that waited too long (RabbitMQ's per-message TTL) passes it on, so that no
+     * responder works on a request that nobody waits for any more.
+     */
+    public Duration timeToLive() {
+        return timeToLive;
+    }
+
     /** Whether this is an error reply (carries {@link #ERROR}). */
     public boolean isError() {
         return headers.containsKey(ERROR);
@@ -118,7 +131,7 @@ public final class Envelope {
     public Builder toBuilder() {
         return new Builder().destination(destination).body(body).contentType(contentType)
                 .correlationId(correlationId).replyTo(replyTo).headers(headers).nativeMessage(nativeMessage)
-                .position(position).problem(problem);
+                .position(position).problem(problem).timeToLive(timeToLive);
     }
 
     @Override
@@ -139,6 +152,7 @@ public final class Envelope {
         private Object nativeMessage;
         private String position;
         private String problem;
+        private Duration timeToLive;
 
         private Builder() {
         }
@@ -197,6 +211,12 @@ public final class Envelope {
         /** See {@link Envelope#problem()}. */
         public Builder problem(String problem) {
             this.problem = problem;
+            return this;
+        }
+
+        /** See {@link Envelope#timeToLive()}. */
+        public Builder timeToLive(Duration timeToLive) {
+            this.timeToLive = timeToLive;
             return this;
         }
 

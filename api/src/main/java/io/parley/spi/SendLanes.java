@@ -12,6 +12,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Threads of a transport's own for sends whose client call can block on the broker: a Kafka producer
@@ -22,13 +23,22 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Sends with the same key (a destination) run one after another, in the order they were handed
  * over, on one lane; other keys spread over the other lanes, so one destination whose sends block
- * holds back only the destinations that share its lane. A lane holds at most {@code capacity} sends:
- * beyond that a send fails at once with a {@link ConnectionException} (the broker does not keep up,
- * or is gone) instead of queueing without bound.
+ * holds back only the destinations that share its lane. A lane holds at most {@code capacity} sends.
+ * When it is full, {@link #submit} waits for room as long as the lane's sends keep leaving: a
+ * producer that outruns a live broker is slowed down to its pace instead of failing. Once no send
+ * has left the lane for {@link #STALL} (the broker is frozen, down or refusing), the send fails with a
+ * {@link ConnectionException} instead: nobody waits on a broker that does not answer.
+ *
+ * <p>A transport whose client call cannot block (it fails at once instead, as a Kafka producer with
+ * {@code max.block.ms=0}) may send straight from the caller's thread and use the lanes only for the
+ * sends that would have to wait, as long as it keeps the order of each key.
  */
 public final class SendLanes implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SendLanes.class);
+
+    /** How long a send waits for room on a full lane from which no send has left meanwhile. */
+    public static final Duration STALL = Duration.ofMillis(250);
 
     /** One send: runs on a lane thread; what it returns completes the future, what it throws fails it. */
     @FunctionalInterface
@@ -66,9 +76,10 @@ public final class SendLanes implements AutoCloseable {
             return result;
         }
         Lane lane = lanes[Math.floorMod(key == null ? 0 : key.hashCode(), lanes.length)];
-        if (!lane.queue.offer(new Task<>(send, result))) {
-            result.completeExceptionally(new ConnectionException(capacity + " sends already wait for the broker ("
-                    + name + "): it does not keep up or cannot be reached; the send was not made"));
+        Task<T> task = new Task<>(send, result);
+        if (!lane.queue.offer(task) && !lane.awaitRoom(task)) {
+            result.completeExceptionally(new ConnectionException(capacity + " sends wait for the broker (" + name
+                    + ") and none has left for " + STALL.toMillis() + " ms: it is not answering; the send was not made"));
         } else if (closed) { // close() may have swept the lane between our check and the offer
             lane.failLeft(Duration.ZERO);
         }
@@ -122,6 +133,7 @@ public final class SendLanes implements AutoCloseable {
     private final class Lane implements Runnable {
         private final BlockingQueue<Task<?>> queue = new ArrayBlockingQueue<>(capacity);
         private final Thread thread;
+        private final AtomicLong left = new AtomicLong(); // sends that left the lane: its progress
         private volatile boolean stopping;
 
         Lane(String threadName) {
@@ -141,10 +153,34 @@ public final class SendLanes implements AutoCloseable {
                 }
                 if (task != null) {
                     task.run();
+                    left.incrementAndGet();
                 } else if (stopping) {
                     return;
                 }
             }
+        }
+
+        /** Waits for room while sends keep leaving; false once none left for {@link #STALL}. */
+        boolean awaitRoom(Task<?> task) {
+            long progress = left.get();
+            long since = System.nanoTime();
+            try {
+                while (!closed) {
+                    if (queue.offer(task, 10, TimeUnit.MILLISECONDS)) {
+                        return true;
+                    }
+                    long now = left.get();
+                    if (now != progress) {
+                        progress = now;
+                        since = System.nanoTime();
+                    } else if (System.nanoTime() - since > STALL.toNanos()) {
+                        return false;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return false;
         }
 
         void stopWhenEmpty() {

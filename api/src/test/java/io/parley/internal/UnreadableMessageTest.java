@@ -68,6 +68,7 @@ class UnreadableMessageTest {
                     io.parley.api.RequestOptions.timeout(java.time.Duration.ofSeconds(30)));
             Envelope request = transport.sent.poll(5, TimeUnit.SECONDS);
             assertNotNull(request);
+            assertEquals(java.time.Duration.ofSeconds(30), request.timeToLive(), "a request says how long it is wanted");
             transport.replies().onReply(Envelope.builder("inbox").correlationId(request.correlationId())
                     .body("looks like an answer".getBytes(StandardCharsets.UTF_8)).problem("header block truncated").build());
 

@@ -65,7 +65,11 @@ class SendLanesTest {
         assertTrue(running.await(5, TimeUnit.SECONDS));
         CompletableFuture<Object> queued1 = lanes.submit("k", () -> "one");
         CompletableFuture<Object> queued2 = lanes.submit("k", () -> "two");
-        CompletableFuture<Object> refused = lanes.submit("k", () -> "three");
+        long start = System.nanoTime();
+        CompletableFuture<Object> refused = lanes.submit("k", () -> "three"); // the lane is stuck: no send leaves
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(waited >= SendLanes.STALL.toMillis() - 20 && waited < SendLanes.STALL.toMillis() + 500,
+                "a full, stuck lane refuses after " + SendLanes.STALL + ", took " + waited + " ms");
         ExecutionException full = assertThrows(ExecutionException.class, () -> refused.get(1, TimeUnit.SECONDS));
         assertInstanceOf(ConnectionException.class, full.getCause());
         release.countDown();
@@ -95,5 +99,22 @@ class SendLanesTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> behind.get(1, TimeUnit.SECONDS));
         assertInstanceOf(BrokerClosedException.class, e.getCause());
         assertThrows(ExecutionException.class, () -> stuck.get(1, TimeUnit.SECONDS)); // interrupted
+    }
+
+    @Test
+    void aProducerFasterThanTheBrokerWaitsForRoomInsteadOfFailing() throws Exception {
+        try (SendLanes lanes = new SendLanes("test-send", 1, 4)) {
+            List<CompletableFuture<Integer>> sent = new ArrayList<>();
+            for (int i = 0; i < 200; i++) { // 50 times the lane's room, each send slower than a submit
+                int n = i;
+                sent.add(lanes.submit("k", () -> {
+                    Thread.sleep(1); // a broker round trip
+                    return n;
+                }));
+            }
+            for (int i = 0; i < sent.size(); i++) {
+                assertEquals(i, sent.get(i).get(5, TimeUnit.SECONDS));
+            }
+        }
     }
 }

@@ -53,6 +53,11 @@ public final class ConsoleCapture implements AutoCloseable {
         }
     }
 
+    /** How many lines written so far hold {@code fragment}. */
+    public long lines(String fragment) {
+        return text().lines().filter(line -> line.contains(fragment)).count();
+    }
+
     @Override
     public void close() {
         System.setOut(out);

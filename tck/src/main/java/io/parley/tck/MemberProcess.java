@@ -87,11 +87,22 @@ final class MemberProcess implements AutoCloseable {
     void kill() throws Exception {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
-        reader.join(5_000); // every line it wrote before dying is read
+        reader.join(30_000); // every line it wrote before dying is read: the pipe ends once it is dead
+        if (reader.isAlive()) {
+            throw new AssertionError("the output of the killed member process was not read to its end within 30 s");
+        }
+    }
+
+    /** What the member wrote to its standard error (its log), for failure messages. */
+    String errorOutput() throws IOException {
+        String text = Files.readString(errors.toPath());
+        return text.length() > 4_000 ? "..." + text.substring(text.length() - 4_000) : text;
     }
 
     @Override
     public void close() throws Exception {
-        kill();
+        if (process.isAlive()) {
+            kill();
+        }
     }
 }

@@ -15,10 +15,12 @@ public interface RawSender {
     List<String> poisons();
 
     /**
-     * Puts one message of kind {@code poison} on {@code destination} (a Parley destination name).
+     * Puts one message of kind {@code poison} on {@code destination}: a Parley destination name, or the
+     * reply-to of a request a kit handler received (10.06 also answers requests with each poison, to
+     * check that a bad reply never stops the requester).
      *
      * @param replyTo       a Parley destination the kit subscribes to, to be carried as the message's
-     *                      reply-to, or {@code null} for a message without one
+     *                      reply-to, or {@code null} for a message without one (a reply)
      * @param correlationId to be carried as the message's correlation id
      * @return whether the transport can still read the reply-to and correlation id of this message, so
      * that an error reply is due (false when the poison destroys them, e.g. a truncated envelope)

@@ -1020,10 +1020,14 @@ public abstract class TransportCompatibilityKit {
             RequestOptions options = faultOptions();
             List<CompletableFuture<Message>> replies = new ArrayList<>();
             long[] sentAt = new long[IN_FLIGHT];
+            long[] endedAt = new long[IN_FLIGHT];
             long longestCall = 0;
             for (int i = 0; i < IN_FLIGHT; i++) {
+                int index = i;
                 sentAt[i] = System.nanoTime();
-                replies.add(requester.rpc().requestAsync(destination, "n" + i, options));
+                // the stage of whenComplete ends after its action: endedAt is set when get() returns
+                replies.add(requester.rpc().requestAsync(destination, "n" + i, options)
+                        .whenComplete((reply, failure) -> endedAt[index] = System.nanoTime()));
                 longestCall = Math.max(longestCall, millisSince(sentAt[i]));
                 long start = System.nanoTime();
                 requester.publish(destination, "p" + i); // its future may stay open while the broker is away
@@ -1071,7 +1075,10 @@ public abstract class TransportCompatibilityKit {
                             "broker " + fault + ": a request must end with a reply or a RequestException");
                     outcome = failure.reason().toString();
                 }
-                longestWait = Math.max(longestWait, millisSince(sentAt[i]));
+                long waited = TimeUnit.NANOSECONDS.toMillis(endedAt[i] - sentAt[i]); // set before get() returned
+                assertTrue(waited <= timeout.plus(slack).toMillis(), "broker " + fault + ": request " + i + " ended after "
+                        + waited + " ms");
+                longestWait = Math.max(longestWait, waited);
                 outcomes.merge(outcome, 1, Integer::sum);
             }
             log.info("10.01 [{}] broker {}: calls returned within {} ms; {} requests ended within {} ms ({}); a blocking"
@@ -1150,10 +1157,15 @@ public abstract class TransportCompatibilityKit {
             long resumed = awaitAnswered(requester, echo, env().resumeWithin());
             long start = System.nanoTime();
             get(requester.publish(work, "after"));
-            assertEquals("after", handled.take(env().resumeWithin()).bodyAsString(),
-                    "the group subscription made before the outage receives again");
+            int redelivered = 0; // at least once: a message whose ack the dying broker lost may come again
+            String next;
+            while ((next = handled.take(env().resumeWithin()).bodyAsString()).equals("before")) {
+                redelivered++;
+            }
+            assertEquals("after", next, "the group subscription made before the outage receives again");
             log.info("10.03 [{}] requests answered again {} ms after the broker was back; the group subscription"
-                    + " received {} ms later", env().transportName(), resumed, millisSince(start));
+                    + " received {} ms later ({} redelivered)", env().transportName(), resumed, millisSince(start),
+                    redelivered);
         }
 
         @Test
@@ -1164,6 +1176,7 @@ public abstract class TransportCompatibilityKit {
             String destination = env().destination("at-least-once");
             String group = "workers";
             List<String> handledByFirst;
+            String firstOutput;
             try (MemberProcess first = MemberProcess.start(env().uri(), env().options().properties(), destination,
                     group, 20)) {
                 first.awaitReady(env().memberTimeout().plus(env().timeout()));
@@ -1177,6 +1190,7 @@ public abstract class TransportCompatibilityKit {
                 awaitTrue("the first member handled " + KILL_AFTER + " messages", () -> first.handledCount() >= KILL_AFTER);
                 first.kill();
                 handledByFirst = first.handled();
+                firstOutput = first.errorOutput();
             }
             assertTrue(handledByFirst.size() < AT_LEAST_ONCE_MESSAGES, "the member was killed after it had handled"
                     + " every message: nothing left to check; make its work slower");
@@ -1190,7 +1204,13 @@ public abstract class TransportCompatibilityKit {
             while (System.nanoTime() < deadline && union(firstSet, handledBySecond.keySet()) < AT_LEAST_ONCE_MESSAGES) {
                 Thread.sleep(20); // polling interval of a condition with a deadline
             }
-            int lost = AT_LEAST_ONCE_MESSAGES - union(firstSet, handledBySecond.keySet());
+            Set<String> missing = new java.util.TreeSet<>();
+            for (int i = 0; i < AT_LEAST_ONCE_MESSAGES; i++) {
+                if (!firstSet.contains("m" + i) && !handledBySecond.containsKey("m" + i)) {
+                    missing.add("m" + i);
+                }
+            }
+            int lost = missing.size();
             int duplicates = handledByFirst.size() - firstSet.size();
             for (Map.Entry<String, AtomicInteger> entry : handledBySecond.entrySet()) {
                 duplicates += entry.getValue().get() - 1 + (firstSet.contains(entry.getKey()) ? 1 : 0);
@@ -1198,7 +1218,8 @@ public abstract class TransportCompatibilityKit {
             log.info("10.04 [{}] member killed after {} of {} messages; lost {}, duplicates {}", env().transportName(),
                     handledByFirst.size(), AT_LEAST_ONCE_MESSAGES, lost, duplicates);
             assertEquals(0, lost, lost + " of " + AT_LEAST_ONCE_MESSAGES + " messages were never handled ("
-                    + duplicates + " duplicates)");
+                    + duplicates + " duplicates): " + missing.stream().limit(20).toList() + "; the first member handled "
+                    + handledByFirst.size() + ", its output: " + firstOutput);
         }
 
         private int union(Set<String> first, Set<String> second) {

@@ -1,5 +1,6 @@
 package io.parley.transport.nats;
 
+import io.parley.tck.ConsoleCapture;
 import io.parley.tck.Await;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
@@ -42,7 +43,7 @@ class NatsLifecycleIT {
     void refusedLoginSaysSoLogsNothingAndLeavesNoThreads() throws Exception {
         int port = NatsTestSupport.faultServer().port();
         Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
-        try (LogCapture logs = new LogCapture()) {
+        try (ConsoleCapture logs = ConsoleCapture.start()) {
             for (String uri : List.of(NatsTestSupport.faultUri(port, "not-the-password"), "nats://not-a-token@127.0.0.1:" + port)) {
                 long start = System.nanoTime();
                 ConnectionException e = assertThrows(ConnectionException.class, () -> Broker.connect(uri).close());

@@ -1,5 +1,6 @@
 package io.parley.transport.nats;
 
+import io.parley.tck.ConsoleCapture;
 import io.parley.api.Broker;
 import io.parley.api.BrokerOptions;
 import io.parley.api.ConnectionException;
@@ -61,7 +62,7 @@ class NatsOutageIT {
     @Test
     void anOutageIsLoggedOnceAndItsEndOnce() throws Exception {
         BrokerOptions fast = BrokerOptions.builder().property(NatsProperties.RECONNECT_WAIT_MS, "50").build();
-        try (LogCapture logs = new LogCapture(); Broker broker = Broker.connect(server.uri(), fast)) {
+        try (ConsoleCapture logs = ConsoleCapture.start(); Broker broker = Broker.connect(server.uri(), fast)) {
             broker.subscribe("outage.echo", String.class, body -> body);
             kill();
             Await.until("the outage is logged", RECOVERY, () -> logs.lines("Lost the connection to NATS") == 1);
@@ -84,7 +85,7 @@ class NatsOutageIT {
     @Test
     void sendsDuringAnOutageAreBufferedAndDeliveredAfterTheRestart() throws Exception {
         // one connection: on reconnect jnats restores its subscriptions before it sends what it buffered
-        try (LogCapture logs = new LogCapture(); Broker broker = Broker.connect(server.uri())) {
+        try (ConsoleCapture logs = ConsoleCapture.start(); Broker broker = Broker.connect(server.uri())) {
             List<String> received = new CopyOnWriteArrayList<>();
             broker.subscribe("outage.buffered", String.class, body -> {
                 received.add(body);
@@ -105,7 +106,7 @@ class NatsOutageIT {
     @Test
     void aFullReconnectBufferFailsSendsAtOnce() throws Exception {
         BrokerOptions small = BrokerOptions.builder().property(NatsProperties.RECONNECT_BUFFER_BYTES, "4096").build();
-        try (LogCapture logs = new LogCapture(); Broker broker = Broker.connect(server.uri(), small)) {
+        try (ConsoleCapture logs = ConsoleCapture.start(); Broker broker = Broker.connect(server.uri(), small)) {
             kill();
             Await.until("the outage is noticed", RECOVERY, () -> logs.lines("Lost the connection to NATS") == 1);
             ConnectionException failure = null;

@@ -56,12 +56,16 @@ final class NatsTransport implements Transport {
     private volatile String refusedLogin; // the server's words, when it refused the credentials at connect
     private final Connection connection;
     private final String replyPrefix;
+    private final long maxOutgoing;
+    /** A send found jnats' buffer full during an outage: later sends fail at once until the reconnect. */
+    private volatile boolean outageBufferFull;
 
     NatsTransport(TransportContext context) {
         this.context = context;
         this.redactedUri = context.redactedUri();
         this.settings = NatsSettings.from(context);
         this.connection = connect();
+        this.maxOutgoing = connection.getOptions().getMaxMessagesInOutgoingQueue();
         this.opened = true;
         this.replyPrefix = connection.createInbox() + ".";
         try {
@@ -166,10 +170,18 @@ final class NatsTransport implements Transport {
                         + " bytes to '" + envelope.destination() + "' is larger than the NATS server's max_payload ("
                         + maxPayload + " bytes); send less or raise max_payload in the server's configuration"));
             }
+            if (outageBufferFull && connection.getStatus() != Connection.Status.CONNECTED) {
+                // nothing drains the buffer until the reconnect: jnats would wait SEND_WAIT for room in vain
+                return CompletableFuture.failedFuture(cannotSend(envelope.destination(), new IllegalStateException(
+                        "Unable to queue any more messages during reconnect: the buffer is full")));
+            }
             NatsMessage message = NatsMessages.toNats(envelope, replyTo, bare);
             connection.publish(message);
             return CompletableFuture.completedFuture(null);
         } catch (IllegalStateException e) { // closed, the reconnect buffer full, or the outgoing queue full
+            if (connection.getStatus() != Connection.Status.CONNECTED) {
+                outageBufferFull = true; // cleared when the connection is back
+            }
             return CompletableFuture.failedFuture(cannotSend(envelope.destination(), e));
         } catch (IllegalArgumentException e) { // a subject or header NATS refuses, or too large for the server
             return CompletableFuture.failedFuture(new MessagingException("Cannot send to '" + envelope.destination()
@@ -184,9 +196,9 @@ final class NatsTransport implements Transport {
             what = "jnats' outgoing queue is full (" + why.strip() + " messages): the NATS server at " + redactedUri
                     + " takes no data (frozen, or far slower than the sends); retry later";
         } else if (why.startsWith("Unable to queue any more messages during reconnect")) {
-            what = "NATS at " + redactedUri + " is unreachable (" + connection.getStatus() + ") and the "
-                    + settings.reconnectBufferBytes + " bytes buffered for the reconnect (nats.reconnect-buffer-bytes)"
-                    + " are used up; retry once reconnected";
+            what = "NATS at " + redactedUri + " is unreachable (" + connection.getStatus() + ") and what is buffered"
+                    + " for the reconnect fills its buffer (" + settings.reconnectBufferBytes + " bytes,"
+                    + " nats.reconnect-buffer-bytes, or " + maxOutgoing + " messages); retry once reconnected";
         } else {
             what = "the NATS connection to " + redactedUri + " is " + connection.getStatus() + " (" + why + ")";
         }
@@ -345,7 +357,9 @@ final class NatsTransport implements Transport {
                         log.debug("A reconnect attempt to NATS at {} failed", redactedUri);
                     }
                 }
+                case RECONNECTED -> outageBufferFull = false;
                 case RESUBSCRIBED -> {
+                    outageBufferFull = false;
                     if (down) {
                         down = false;
                         log.info("Reconnected to NATS at {} after {} ms; subscriptions restored", redactedUri,

@@ -18,7 +18,13 @@ public final class KafkaProperties {
     public static final String REPLICATION_FACTOR = "kafka.replication-factor";
     /** {@code false}: never create topics (they must exist); default true. */
     public static final String CREATE_TOPICS = "kafka.create-topics";
-    /** How long opening, a topic creation or a subscription's first assignment may take; default 15000. */
+    /**
+     * How long opening or a topic creation may take, and how long a send waits for the broker (the topic's
+     * metadata, room in the producer's buffer) on its send lane before it fails; default 15000.
+     * A subscription waits for its partitions up to the consumers' session timeout (10000 by default,
+     * {@code kafka.consumer.session.timeout.ms}) plus this: a crashed member of its group holds them until
+     * its session expires.
+     */
     public static final String CONNECT_TIMEOUT_MS = "kafka.connect-timeout-ms";
     /**
      * Largest record Parley sends and allows on the topics it creates (their {@code max.message.bytes},

@@ -1,12 +1,12 @@
 package io.parley.transport.kafka;
 
+import io.parley.tck.BrokerControl;
+import io.parley.tck.BrokerProcess;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 import java.io.File;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,23 +20,39 @@ import java.util.stream.Stream;
 /**
  * A real Kafka 4 broker (KRaft: broker and controller in one process) for the tests, run as a child
  * JVM from the kafka_2.13 artifacts on this test class path, with storage formatted fresh in a
- * temporary directory and free ports. {@link #shared()} is started once per test JVM; when
- * PARLEY_KAFKA_URI is set, that broker is used instead.
+ * temporary directory and free ports. Two per test JVM at most, each started once: {@link #sharedUri()}
+ * for the tests (unless PARLEY_KAFKA_URI names another broker), and {@link #controlled()}, private,
+ * which the fault tests kill, restart (same ports and data), freeze and thaw through {@link BrokerProcess}.
+ *
+ * <p>Besides its PLAINTEXT listener each has a SASL_PLAINTEXT listener with PLAIN and one user,
+ * {@link #SASL_USER}/{@link #SASL_PASSWORD} (authentication only, no authorizer): for the refused-login
+ * rule and the SASL test.
  */
 final class KafkaBroker implements AutoCloseable {
 
-    private static KafkaBroker shared;
+    static final String SASL_USER = "parley";
+    /** A test-only password of the test broker's SASL listener. */
+    static final String SASL_PASSWORD = "parley-test-password";
+
     private static final String EXTERNAL = System.getenv("PARLEY_KAFKA_URI");
+    private static KafkaBroker shared;
+    private static KafkaBroker controlled;
 
     private final Path dir;
     private final int port;
+    private final int saslPort;
     private final int controllerPort;
-    private Process process;
+    private final BrokerProcess process;
 
-    private KafkaBroker() throws IOException {
+    private KafkaBroker(String name) throws Exception {
         this.dir = Files.createTempDirectory("parley-kafka-");
-        this.port = freePort();
-        this.controllerPort = freePort();
+        this.port = BrokerProcess.freePort();
+        this.saslPort = BrokerProcess.freePort();
+        this.controllerPort = BrokerProcess.freePort();
+        this.process = new BrokerProcess(name, uri(), port,
+                () -> java("kafka.Kafka", dir.resolve("server.properties").toString()))
+                .readyWhen(this::answersAdmin)
+                .startTimeout(Duration.ofSeconds(120));
     }
 
     /** The URI of the tests' broker, started on first use. */
@@ -45,24 +61,30 @@ final class KafkaBroker implements AutoCloseable {
             return EXTERNAL;
         }
         if (shared == null) {
-            shared = start();
-            KafkaBroker broker = shared;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    broker.close();
-                } catch (Exception ignored) {
-                    // the JVM is exiting
-                }
-            }, "parley-kafka-test-broker-stop"));
+            shared = startStoppedAtExit("kafka-shared");
         }
         return shared.uri();
     }
 
-    /** A broker of its own (for tests that stop and restart it). */
-    static KafkaBroker start() throws Exception {
-        KafkaBroker broker = new KafkaBroker();
+    /** The private broker the fault tests break, started on first use; never the shared one. */
+    static synchronized KafkaBroker controlled() throws Exception {
+        if (controlled == null) {
+            controlled = startStoppedAtExit("kafka-controlled");
+        }
+        return controlled;
+    }
+
+    private static KafkaBroker startStoppedAtExit(String name) throws Exception {
+        KafkaBroker broker = new KafkaBroker(name);
         broker.format();
-        broker.launch();
+        broker.process.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                broker.close();
+            } catch (Exception ignored) {
+                // the JVM is exiting
+            }
+        }, "parley-" + name + "-stop"));
         return broker;
     }
 
@@ -70,8 +92,23 @@ final class KafkaBroker implements AutoCloseable {
         return "kafka://127.0.0.1:" + port;
     }
 
-    String bootstrap() {
-        return "127.0.0.1:" + port;
+    /** The SASL_PLAINTEXT listener: connect with kafka.client.security.protocol=SASL_PLAINTEXT and PLAIN. */
+    String saslUri() {
+        return "kafka://127.0.0.1:" + saslPort;
+    }
+
+    /** kill -9, restart on the same ports and data, SIGSTOP and SIGCONT. */
+    BrokerControl control() {
+        return process;
+    }
+
+    private boolean answersAdmin() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000))) {
+            return !admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty();
+        } catch (Exception notYet) {
+            return false;
+        }
     }
 
     private void format() throws Exception {
@@ -79,10 +116,15 @@ final class KafkaBroker implements AutoCloseable {
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.bootstrap.servers=127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                "listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort
+                        + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort,
                 "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "sasl.enabled.mechanisms=PLAIN",
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
+                        + " required user_" + SASL_USER + "=\"" + SASL_PASSWORD + "\";",
                 "log.dirs=" + dir.resolve("data"),
                 "num.partitions=1",
                 "offsets.topic.replication.factor=1",
@@ -95,40 +137,10 @@ final class KafkaBroker implements AutoCloseable {
                 "") + "\n");
         Process formatting = java("kafka.tools.StorageTool", "format", "--standalone",
                 "-t", Uuid.randomUuid().toString(), "-c", dir.resolve("server.properties").toString())
-                .redirectOutput(dir.resolve("format.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
         if (!formatting.waitFor(60, TimeUnit.SECONDS) || formatting.exitValue() != 0) {
             throw new IllegalStateException("formatting Kafka storage failed: " + Files.readString(dir.resolve("format.log")));
         }
-    }
-
-    /** Starts (or restarts) the broker process and waits until it answers an admin client. */
-    void launch() throws Exception {
-        process = java("kafka.Kafka", dir.resolve("server.properties").toString())
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile())).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000))) {
-            while (true) {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("the Kafka broker exited; see " + dir.resolve("broker.log"));
-                }
-                try {
-                    admin.describeCluster().nodes().get(3, TimeUnit.SECONDS);
-                    return;
-                } catch (Exception notYet) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("the Kafka broker did not answer within 90 s; see "
-                                + dir.resolve("broker.log"), notYet);
-                    }
-                }
-            }
-        }
-    }
-
-    /** Kills the broker process (its data stays, so {@link #launch()} brings the same broker back). */
-    void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
     }
 
     private ProcessBuilder java(String mainClass, String... args) {
@@ -138,22 +150,19 @@ final class KafkaBroker implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return new ProcessBuilder(command).directory(dir.toFile());
     }
 
     @Override
     public void close() throws Exception {
-        if (process != null && process.isAlive()) {
-            kill();
-        }
+        process.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
         }
+    }
+
+    @Override
+    public String toString() {
+        return process + " (log " + process.log() + ")";
     }
 }

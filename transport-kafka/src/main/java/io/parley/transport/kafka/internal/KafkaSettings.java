@@ -20,6 +20,8 @@ import java.util.Set;
  */
 final class KafkaSettings {
 
+    /** The broker's default {@code group.consumer.session.timeout.ms}, which rules with {@code group.protocol=consumer}. */
+    private static final Duration CONSUMER_PROTOCOL_SESSION_TIMEOUT = Duration.ofSeconds(45);
     private static final Set<String> KEYS = Set.of(KafkaProperties.PARTITIONS, KafkaProperties.REPLICATION_FACTOR,
             KafkaProperties.CREATE_TOPICS, KafkaProperties.CONNECT_TIMEOUT_MS, KafkaProperties.REPLY_TOPIC_PREFIX,
             KafkaProperties.MAX_MESSAGE_BYTES, KafkaProperties.COMMIT_INTERVAL_MS);
@@ -35,6 +37,12 @@ final class KafkaSettings {
     String replyTopicPrefix = "parley.replies";
     int maxMessageBytes = 8 * 1024 * 1024;
     Duration commitInterval = Duration.ofMillis(200);
+    /**
+     * The consumers' session timeout: how long a dead group member keeps its partitions, so how long a
+     * member joining after a crash may wait. Parley's default (classic protocol) is Kafka's default before
+     * 3.0, 10 s, not today's 45 s: a service restarted by its supervisor then subscribes within seconds.
+     */
+    Duration sessionTimeout = Duration.ofSeconds(10);
 
     static KafkaSettings from(TransportContext context) {
         KafkaSettings settings = new KafkaSettings();
@@ -103,5 +111,25 @@ final class KafkaSettings {
                 commitInterval.toMillis(), 0, Integer.MAX_VALUE, problems));
         maxMessageBytes = (int) TransportSettings.number(properties, KafkaProperties.MAX_MESSAGE_BYTES, maxMessageBytes, 1024,
                 Integer.MAX_VALUE, problems);
+        if (consumerProtocol()) {
+            sessionTimeout = CONSUMER_PROTOCOL_SESSION_TIMEOUT; // the broker decides; its default
+        } else {
+            String key = KafkaProperties.CONSUMER_PREFIX + "session.timeout.ms";
+            sessionTimeout = Duration.ofMillis(TransportSettings.number(properties, key, sessionTimeout.toMillis(), 1,
+                    Integer.MAX_VALUE, problems));
+        }
+    }
+
+    /** Whether the consumers use the new group protocol (KIP-848), chosen with kafka.consumer.group.protocol=consumer. */
+    boolean consumerProtocol() {
+        return "consumer".equalsIgnoreCase(String.valueOf(consumer.get("group.protocol")).strip());
+    }
+
+    /**
+     * How long {@code subscribe} waits for its partitions: a dead member of the group (a crashed process
+     * restarted at once) holds them until its session expires, then the group rebalances.
+     */
+    Duration subscribeTimeout() {
+        return sessionTimeout.plus(connectTimeout);
     }
 }

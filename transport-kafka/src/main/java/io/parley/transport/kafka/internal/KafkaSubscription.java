@@ -3,6 +3,7 @@ package io.parley.transport.kafka.internal;
 import io.parley.api.ConnectionException;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.TransportSubscription;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,45 +27,61 @@ import java.util.concurrent.TimeUnit;
 /**
  * One consumer and its poll thread. Records go to the core in partition order; an offset is
  * committed (every {@code kafka.commit-interval-ms}, and when partitions are revoked or the
- * subscription closes) once every record before it in its partition is done (handler finished, reply sent), so
- * a crash redelivers what was not finished: at least once. A record whose handler failed, or whose
- * body could not be decoded, counts as done (logged with its offset): it never blocks its partition.
- * {@code subscribe} returns once the group has assigned this consumer its partitions and their
- * positions are fixed, so nothing sent afterwards is missed.
+ * subscription closes) once every record before it in its partition is done (handler finished, reply
+ * sent), so a crash redelivers what was not finished: at least once. A record whose handler failed, or
+ * that could not be read, counts as done (the core logged it): it never blocks its partition and is
+ * never delivered again.
+ *
+ * <p>{@code subscribe} returns once the group has assigned this consumer its partitions, their
+ * positions are fixed and committed: nothing sent afterwards is missed, and a member that takes over
+ * after this one dies starts where this one started, not at the end of the log. The wait is bounded
+ * by the session timeout plus the connect timeout: a crashed member of the group keeps its partitions
+ * until its session expires. The poll thread never stops on a failure (the broker away, a refused
+ * commit): it retries until the subscription closes.
  */
 final class KafkaSubscription implements TransportSubscription, Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaSubscription.class);
+    private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(5);
 
     private final String topic;
     private final InboundHandler handler;
     private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Duration apiTimeout;
     private final Thread thread;
     private final CountDownLatch assigned = new CountDownLatch(1);
-    private final Map<TopicPartition, ArrayDeque<InFlight>> inFlight = new HashMap<>(); // poll thread only
+    private final PollRetry retry;
+    // poll thread only:
+    private final Map<TopicPartition, ArrayDeque<InFlight>> inFlight = new HashMap<>();
+    private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
     private final long commitIntervalNanos;
-    private long lastCommit = System.nanoTime(); // poll thread only
+    private long lastCommit = System.nanoTime();
     private volatile boolean running = true;
-    private volatile RuntimeException failure;
 
     private record InFlight(long offset, CompletableFuture<Void> done) {
     }
 
     KafkaSubscription(String topic, String group, boolean privateGroup, InboundHandler handler,
-                      Map<String, Object> properties, Duration timeout, Duration commitInterval, String redactedUri) {
+                      Map<String, Object> properties, Duration subscribeTimeout, Duration apiTimeout,
+                      Duration commitInterval, String redactedUri) {
         this.topic = topic;
         this.commitIntervalNanos = commitInterval.toNanos();
         this.handler = handler;
+        this.apiTimeout = apiTimeout;
+        this.retry = new PollRetry(log, "The Kafka consumer of '" + topic + "'" + (privateGroup ? "" : " (group '" + group + "')"));
         this.consumer = new KafkaConsumer<>(properties);
         this.thread = new Thread(this, "parley-kafka-consumer-" + topic);
         this.thread.setDaemon(true);
         this.thread.start();
         try {
-            if (!assigned.await(timeout.toMillis(), TimeUnit.MILLISECONDS) || failure != null) {
+            if (!assigned.await(subscribeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                RuntimeException last = retry.lastFailure();
                 close();
                 throw new ConnectionException("The subscription to '" + topic + "' on Kafka at " + redactedUri
-                        + " got no partition assignment within " + timeout.toMillis() + " ms"
-                        + (privateGroup ? "" : " (group '" + group + "')"), failure);
+                        + " got no partition assignment within " + subscribeTimeout.toMillis() + " ms (the session"
+                        + " timeout, which a crashed member of the group holds its partitions for, plus"
+                        + " kafka.connect-timeout-ms)" + (privateGroup ? "" : " in group '" + group + "'")
+                        + (last == null ? "" : ": " + last.getMessage()), last);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -76,45 +93,75 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
     @Override
     public void run() {
         try {
-            consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
-                @Override
-                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                    for (TopicPartition partition : partitions) {
-                        consumer.position(partition); // resolve "latest" now, not at the first fetch
-                    }
-                    assigned.countDown();
-                }
-
-                @Override
-                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                    commitDone(true);
-                    partitions.forEach(inFlight::remove); // their new owner gets what is not committed
-                }
-            });
+            consumer.subscribe(List.of(topic), new Rebalance());
             while (running) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                    deliver(record);
-                }
-                if (System.nanoTime() - lastCommit >= commitIntervalNanos) { // a commit per poll costs a round trip each
-                    commitDone(false);
-                    lastCommit = System.nanoTime();
+                try {
+                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                        deliver(record);
+                        maybeCommit(); // handing over a batch (up to max.poll.records) waits on the handlers
+                    }
+                    retry.succeeded();
+                    maybeCommit();
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    if (!running || !retry.failed(e)) {
+                        return;
+                    }
                 }
             }
         } catch (WakeupException e) {
             // closing
-        } catch (RuntimeException e) {
-            failure = e;
-            assigned.countDown();
-            if (running) {
-                log.error("The Kafka consumer of '{}' stopped: {}", topic, e.toString(), e);
-            }
         } finally {
             try {
-                commitDone(true);
-            } catch (RuntimeException e) {
-                log.debug("Last commit of '{}' failed: {}", topic, e.toString());
+                commitSync(null);
+            } catch (WakeupException e) { // the wake-up of close() had not been used by a poll yet
+                commitSync(null);
             }
-            consumer.close(Duration.ofSeconds(5));
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+        }
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            try {
+                Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+                for (TopicPartition partition : partitions) {
+                    // resolve "latest" now, not at the first fetch
+                    start.put(partition, new OffsetAndMetadata(consumer.position(partition, apiTimeout)));
+                }
+                if (!start.isEmpty()) {
+                    // the group's start made durable: without a committed offset, a member that joins after
+                    // this one dies would start at the end of the log (latest) and skip what this one had not done
+                    consumer.commitSync(start, COMMIT_TIMEOUT);
+                }
+            } catch (WakeupException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                log.warn("Could not fix and commit the start of {} for '{}' ({}); the consumer goes on from what Kafka"
+                        + " resolves", partitions, topic, e.toString());
+            } finally {
+                assigned.countDown();
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            commitSync(partitions);
+            forget(partitions); // their next owner gets what is not committed
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            forget(partitions); // another member owns them already: committing is refused
+        }
+    }
+
+    private void forget(Collection<TopicPartition> partitions) {
+        for (TopicPartition partition : partitions) {
+            inFlight.remove(partition);
+            uncommitted.remove(partition);
         }
     }
 
@@ -129,37 +176,66 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
             stage = CompletableFuture.failedFuture(e);
         }
         stage.whenComplete((ignored, error) -> {
-            if (error != null) {
-                log.warn("Record {}-{}@{} was not handled ({}); it is committed and skipped, Kafka does not redeliver it",
-                        record.topic(), record.partition(), record.offset(), error.toString());
+            if (error != null) { // the core logged it at WARN; the policy: commit past it, never redeliver
+                log.debug("Record {} failed ({}); committed and skipped", KafkaRecords.position(record), error.toString());
             }
             done.complete(null);
         });
     }
 
-    /** Commits, per partition, past the longest run of finished records at its head. */
-    private void commitDone(boolean sync) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    /** Moves, per partition, the longest run of finished records at its head to {@link #uncommitted}. */
+    private void collectDone() {
         inFlight.forEach((partition, queue) -> {
             long next = -1;
             while (!queue.isEmpty() && queue.peekFirst().done().isDone()) {
                 next = queue.pollFirst().offset() + 1;
             }
             if (next >= 0) {
-                offsets.put(partition, new OffsetAndMetadata(next));
+                uncommitted.put(partition, new OffsetAndMetadata(next));
             }
         });
+    }
+
+    /** Every commit interval: a commit per poll would cost a round trip each. */
+    private void maybeCommit() {
+        if (System.nanoTime() - lastCommit >= commitIntervalNanos) {
+            commitAsync();
+            lastCommit = System.nanoTime();
+        }
+    }
+
+    /** Commits what is finished; a failed commit stays in {@link #uncommitted} and goes with the next one. */
+    private void commitAsync() {
+        collectDone();
+        if (uncommitted.isEmpty()) {
+            return;
+        }
+        consumer.commitAsync(Map.copyOf(uncommitted), (offsets, error) -> { // called on this thread, in a later poll
+            if (error == null) {
+                offsets.forEach(uncommitted::remove); // unless a newer offset replaced it meanwhile
+            } else {
+                log.debug("Commit for '{}' failed ({}); retried with the next one", topic, error.toString());
+            }
+        });
+    }
+
+    /** Commits what is finished in {@code partitions} (all when null), waiting at most {@link #COMMIT_TIMEOUT}. */
+    private void commitSync(Collection<TopicPartition> partitions) {
+        collectDone();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(uncommitted);
+        if (partitions != null) {
+            offsets.keySet().retainAll(partitions);
+        }
         if (offsets.isEmpty()) {
             return;
         }
-        if (sync) {
-            consumer.commitSync(offsets);
-        } else {
-            consumer.commitAsync(offsets, (committed, error) -> {
-                if (error != null) {
-                    log.debug("Commit of '{}' failed ({}); the records may be delivered again", topic, error.toString());
-                }
-            });
+        try {
+            consumer.commitSync(offsets, COMMIT_TIMEOUT);
+            offsets.forEach(uncommitted::remove);
+        } catch (WakeupException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            log.info("Could not commit {} for '{}' ({}): those records may be delivered again", offsets, topic, e.toString());
         }
     }
 
@@ -169,7 +245,7 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
         consumer.wakeup();
         if (Thread.currentThread() != thread) {
             try {
-                thread.join(10_000);
+                thread.join(15_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

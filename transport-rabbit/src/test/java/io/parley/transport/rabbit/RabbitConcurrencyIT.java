@@ -48,6 +48,8 @@ class RabbitConcurrencyIT {
                 assertEquals(i * 2, replies.get(i).get(20, TimeUnit.SECONDS).body(Integer.class));
             }
             assertEquals(0, client.rpc().pendingRequests());
+        } finally {
+            RabbitTestSupport.deleteQueues(RabbitTestSupport.URI, List.of(queue));
         }
     }
 }

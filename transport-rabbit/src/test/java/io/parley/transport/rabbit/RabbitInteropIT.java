@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,7 @@ class RabbitInteropIT {
     void close() throws Exception {
         parley.close();
         plain.close();
+        RabbitTestSupport.deleteQueues(RabbitTestSupport.URI, List.of(queue)); // durable: it outlives its subscriber
     }
 
     @Test

@@ -21,6 +21,8 @@ import java.util.Set;
  * it), so every subscriber of a destination competes for its messages. With a named exchange, each
  * group gets the queue {@code <destination>.<group>} and a subscriber without group a private one,
  * each bound with the destination as key: every group and every group-less subscriber gets each message.
+ * Named queues are durable and never deleted by default, so that no message waits in vain for a
+ * member that died; a group-less subscriber's private queue goes with it.
  */
 final class QueueSettings {
 
@@ -64,8 +66,10 @@ final class QueueSettings {
                         + String.join(", ", KEYS.stream().sorted().toList()) + ", " + RabbitProperties.QUEUE_ARGUMENT_PREFIX + "*");
             }
         }
-        boolean durable = TransportSettings.flag(properties, RabbitProperties.QUEUE_DURABLE, false, problems);
-        boolean autoDelete = TransportSettings.flag(properties, RabbitProperties.QUEUE_AUTO_DELETE, !durable, problems);
+        // a named queue outlives its consumers (a member that dies leaves its work to the next one) and,
+        // durable, a broker restart: the safe default, as Spring AMQP's; FastStream's are not durable
+        boolean durable = TransportSettings.flag(properties, RabbitProperties.QUEUE_DURABLE, true, problems);
+        boolean autoDelete = TransportSettings.flag(properties, RabbitProperties.QUEUE_AUTO_DELETE, false, problems);
         boolean exclusive = TransportSettings.flag(properties, RabbitProperties.QUEUE_EXCLUSIVE, false, problems);
         boolean declare = TransportSettings.flag(properties, RabbitProperties.QUEUE_DECLARE, true, problems);
         int prefetch = (int) TransportSettings.number(properties, RabbitProperties.QUEUE_PREFETCH, concurrency, 1, 65_535, problems);
@@ -81,8 +85,9 @@ final class QueueSettings {
         if (!exchange.isEmpty()) {
             if (options.group().isPresent()) {
                 name = destination + "." + options.group().get();
-            } else { // a private, server-named queue for this subscriber alone
+            } else { // a private, server-named queue for this subscriber alone: nobody else could resume it
                 name = "";
+                durable = false;
                 exclusive = true;
                 autoDelete = true;
                 declare = true;
@@ -107,7 +112,10 @@ final class QueueSettings {
         String text = reason == null ? e.toString() : reason;
         if (text.contains("PRECONDITION_FAILED")) {
             return new ConfigurationException("Queue '" + name + "' exists on " + redactedUri + " with other settings ("
-                    + text + "); subscribe with the same rabbit.queue.* properties, or set rabbit.queue.declare=false", e);
+                    + text + "); Parley declared it durable=" + durable + ", auto-delete=" + autoDelete + ", exclusive="
+                    + exclusive + ", arguments " + arguments.keySet() + ": subscribe with the rabbit.queue.* properties"
+                    + " of the existing queue (rabbit.queue.durable, rabbit.queue.auto-delete, rabbit.queue.argument.*),"
+                    + " set rabbit.queue.declare=false to use it as it is, or delete it", e);
         }
         if (text.contains("NOT_FOUND")) {
             return new ConfigurationException("Queue '" + name + "' does not exist on " + redactedUri + " (" + text

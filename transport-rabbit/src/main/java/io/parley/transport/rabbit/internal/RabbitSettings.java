@@ -20,7 +20,12 @@ final class RabbitSettings {
 
     private static final Set<String> BROKER_KEYS = Set.of(RabbitProperties.REPLY_MODE, RabbitProperties.CHANNELS,
             RabbitProperties.PUBLISHER_CONFIRMS, RabbitProperties.PERSISTENT, RabbitProperties.EXCHANGE,
-            RabbitProperties.RECOVERY_INTERVAL_MS, RabbitProperties.CONNECT_TIMEOUT_MS, RabbitProperties.CONNECTION_NAME);
+            RabbitProperties.RECOVERY_INTERVAL_MS, RabbitProperties.CONNECT_TIMEOUT_MS, RabbitProperties.CONNECTION_NAME,
+            RabbitProperties.MAX_MESSAGE_SIZE, RabbitProperties.SEND_BUFFER);
+    /** RabbitMQ 3.x's default max_message_size; amqp-client alone refuses inbound bodies over 64 MiB. */
+    static final int DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
+    /** The most RabbitMQ's max_message_size can be set to. */
+    static final int LARGEST_MESSAGE_SIZE = 512 * 1024 * 1024;
 
     boolean tls;
     String host;
@@ -30,12 +35,14 @@ final class RabbitSettings {
     String vhost = "/";
     boolean directReplyTo = true;
     int channels = 4;
-    boolean publisherConfirms;
-    boolean persistent;
+    boolean publisherConfirms = true;
+    boolean persistent = true;
     String exchange = "";
     int recoveryIntervalMillis = 1000;
     int connectTimeoutMillis = 10_000;
     String connectionName = "parley";
+    int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+    int sendBuffer = 10_000;
 
     static RabbitSettings from(TransportContext context) {
         RabbitSettings settings = new RabbitSettings();
@@ -85,13 +92,16 @@ final class RabbitSettings {
             problems.add(RabbitProperties.REPLY_MODE + " must be 'direct' or 'queue', not '" + mode + "'");
         }
         channels = (int) TransportSettings.number(properties, RabbitProperties.CHANNELS, channels, 1, 64, problems);
-        publisherConfirms = TransportSettings.flag(properties, RabbitProperties.PUBLISHER_CONFIRMS, false, problems);
-        persistent = TransportSettings.flag(properties, RabbitProperties.PERSISTENT, false, problems);
+        publisherConfirms = TransportSettings.flag(properties, RabbitProperties.PUBLISHER_CONFIRMS, publisherConfirms, problems);
+        persistent = TransportSettings.flag(properties, RabbitProperties.PERSISTENT, persistent, problems);
         exchange = properties.getOrDefault(RabbitProperties.EXCHANGE, "");
         recoveryIntervalMillis = (int) TransportSettings.number(properties, RabbitProperties.RECOVERY_INTERVAL_MS, recoveryIntervalMillis, 1,
                 Integer.MAX_VALUE, problems);
         connectTimeoutMillis = (int) TransportSettings.number(properties, RabbitProperties.CONNECT_TIMEOUT_MS, connectTimeoutMillis, 1,
                 Integer.MAX_VALUE, problems);
         connectionName = properties.getOrDefault(RabbitProperties.CONNECTION_NAME, connectionName);
+        maxMessageSize = (int) TransportSettings.number(properties, RabbitProperties.MAX_MESSAGE_SIZE, maxMessageSize, 1,
+                LARGEST_MESSAGE_SIZE, problems);
+        sendBuffer = (int) TransportSettings.number(properties, RabbitProperties.SEND_BUFFER, sendBuffer, 1, 1_000_000, problems);
     }
 }

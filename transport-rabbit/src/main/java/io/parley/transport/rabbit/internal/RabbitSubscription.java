@@ -7,6 +7,8 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Delivery;
 import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.impl.recovery.AutorecoveringConnection;
+import io.parley.api.BrokerClosedException;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.TransportSubscription;
 import org.slf4j.Logger;
@@ -14,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,16 +25,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One consumer on its own channel: prefetch bounds the unacknowledged messages, each is acked when
  * the core is done with it (handler finished, reply sent) or rejected without requeue when the
- * handler failed or the body could not be decoded (RabbitMQ dead-letters it if the queue has a
- * dead-letter exchange, else drops it; either way it is logged). Closing stops deliveries at once
- * and closes the channel when the messages being handled are settled.
+ * handler failed, or the message could not be read or decoded (RabbitMQ dead-letters it if the queue
+ * has a dead-letter exchange, else drops it; the core has logged it): a bad message is never
+ * delivered again for ever. Closing stops deliveries at once, returns the messages the handlers had
+ * not started to the queue, and closes the channel when the messages being handled are settled.
+ * Delivery is at least once: a message whose ack was lost (the connection dropped, or the broker died
+ * before it wrote the ack of a persistent message to disk) comes again, flagged redelivered.
  */
 final class RabbitSubscription implements TransportSubscription {
 
     private static final Logger log = LoggerFactory.getLogger(RabbitSubscription.class);
 
+    private final Connection connection;
     private final Channel channel;
     private final QueueSettings queue;
+    private final String queueName;
     private final String consumerTag;
     private final Object lock = new Object(); // acks come from handler threads
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -39,22 +47,31 @@ final class RabbitSubscription implements TransportSubscription {
     private volatile boolean closed;
 
     RabbitSubscription(Connection connection, QueueSettings queue, InboundHandler handler, String exchange) throws IOException {
+        this.connection = connection;
         this.queue = queue;
         this.channel = connection.createChannel();
         try {
             channel.basicQos(queue.prefetch);
             String name = queue.name;
-            if (queue.declare) {
+            if (queue.declare) { // amqp-client records it, to declare it again after a reconnect
                 name = channel.queueDeclare(queue.name, queue.durable, queue.exclusive, queue.autoDelete, queue.arguments)
                         .getQueue();
             }
             if (!exchange.isEmpty()) {
                 channel.queueBind(name, exchange, queue.bindingKey);
             }
+            this.queueName = name;
             this.consumerTag = channel.basicConsume(name, false, new DefaultConsumer(channel) {
                 @Override
                 public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
                     deliver(handler, envelope, props, body);
+                }
+
+                @Override
+                public void handleCancel(String tag) {
+                    // the broker cancels a consumer whose queue was deleted: nothing arrives any more
+                    log.warn("RabbitMQ cancelled the subscription to '{}' (queue '{}' was deleted?); subscribe again"
+                            + " to receive", queue.destination, queue.name);
                 }
             });
         } catch (IOException | RuntimeException e) {
@@ -68,27 +85,43 @@ final class RabbitSubscription implements TransportSubscription {
         CompletionStage<Void> stage;
         try {
             stage = handler.onMessage(RabbitMessages.envelope(queue.destination, props, body,
-                    new Delivery(envelope, props, body)));
+                    new Delivery(envelope, props, body), RabbitMessages.position(envelope.getDeliveryTag(),
+                            envelope.isRedeliver(), props)));
         } catch (RuntimeException e) {
             stage = CompletableFuture.failedFuture(e);
         }
-        stage.whenComplete((ignored, failure) -> settle(envelope.getDeliveryTag(), failure, props.getCorrelationId()));
+        // refused before any handler saw it: the subscription was closing (a reply that failed later,
+        // with the same exception, belongs to a message that was handled)
+        boolean refusedAtOnce = stage instanceof CompletableFuture<?> future && future.isCompletedExceptionally();
+        stage.whenComplete((ignored, failure) -> {
+            boolean unhandled = refusedAtOnce && unwrap(failure) instanceof BrokerClosedException;
+            settle(envelope.getDeliveryTag(), failure, unhandled, props.getCorrelationId());
+        });
     }
 
-    private void settle(long deliveryTag, Throwable failure, String correlationId) {
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    /** Acks, or rejects a failed message; one the handler never got ({@code unhandled}) goes back to the queue. */
+    private void settle(long deliveryTag, Throwable failure, boolean unhandled, String correlationId) {
         try {
             synchronized (lock) {
                 if (channel.isOpen()) {
                     if (failure == null) {
                         channel.basicAck(deliveryTag, false);
                     } else {
-                        channel.basicReject(deliveryTag, false);
+                        channel.basicReject(deliveryTag, unhandled);
                     }
                 }
             }
-            if (failure != null) {
-                log.warn("Rejected a message of '{}' (correlation id {}): {}; RabbitMQ dead-letters it when the queue"
-                        + " has a dead-letter exchange, else drops it", queue.destination, correlationId, failure.toString());
+            if (unhandled) {
+                log.debug("Returned a message of '{}' to its queue unhandled (delivery tag {}): the subscription closed",
+                        queue.destination, deliveryTag);
+            } else if (failure != null) { // the core has logged why, once, at WARN
+                log.debug("Rejected a message of '{}' (delivery tag {}, correlation id {}): {}; RabbitMQ dead-letters it"
+                        + " when the queue has a dead-letter exchange, else drops it", queue.destination, deliveryTag,
+                        correlationId, failure.toString());
             }
         } catch (IOException | AlreadyClosedException e) { // unacked: RabbitMQ delivers it again (at least once)
             log.debug("Could not settle a message of '{}' ({}); RabbitMQ will deliver it again", queue.destination, e.toString());
@@ -110,6 +143,11 @@ final class RabbitSubscription implements TransportSubscription {
             }
         } catch (IOException | AlreadyClosedException e) {
             log.debug("Cancelling the consumer of '{}': {}", queue.destination, e.toString());
+        }
+        if (connection instanceof AutorecoveringConnection recovering) {
+            // the queue stays on the broker (durable), but this connection no longer declares it after
+            // a reconnect, on a channel that is gone, unless another subscription of it consumes it
+            recovering.excludeQueueFromRecovery(queueName, true);
         }
         if (inFlight.get() == 0) {
             closeChannel();

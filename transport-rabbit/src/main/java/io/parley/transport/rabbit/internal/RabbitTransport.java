@@ -2,6 +2,7 @@ package io.parley.transport.rabbit.internal;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.AlreadyClosedException;
+import com.rabbitmq.client.BlockedListener;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -12,16 +13,20 @@ import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
+import io.parley.api.MessagingException;
 import io.parley.api.SubscribeOptions;
 import io.parley.spi.InboundHandler;
+import io.parley.spi.SendLanes;
 import io.parley.spi.Transport;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSubscription;
+import io.parley.transport.rabbit.RabbitProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -30,36 +35,53 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
- * One amqp-client connection with automatic recovery. Sends go round robin over a few
- * {@link SendChannel}s; each of them also consumes direct reply-to (the broker only routes a reply
- * to the channel that published the request), so many requests are in flight at once, matched by
+ * One amqp-client connection with automatic recovery. Sends spread over a few {@link SendChannel}s
+ * by routing key; each of them also consumes direct reply-to (the broker only routes a reply to the
+ * channel that published the request), so many requests are in flight at once, matched by
  * correlation id in the core. Requests are mandatory: an unroutable one comes back as basic.return,
  * the no-responders signal. Each subscription has a channel of its own, manual acks after the
  * handler.
+ *
+ * <p>Sends never wait on the caller's thread: amqp-client's basicPublish blocks while the broker
+ * blocks the connection (resource alarm), is frozen, or reads slower than we write. Each send channel
+ * has its own lane ({@link SendLanes}, the same key picks the same lane and channel, so order per
+ * destination holds), and sends fail at once while the connection is lost, recovering or blocked.
  */
 final class RabbitTransport implements Transport {
 
     private static final Logger log = LoggerFactory.getLogger(RabbitTransport.class);
     static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
     private static final AtomicInteger CONNECTIONS = new AtomicInteger();
+    private static final Duration CLOSE_DRAIN = Duration.ofSeconds(5);
+    private static final long BUFFER_WARNING_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
 
     private final TransportContext context;
     private final String redactedUri;
     private final RabbitSettings settings;
     private final Connection connection;
     private final SendChannel[] senders;
+    private final SendLanes lanes;
     private final String replyAddress;
+    /** Replies addressed to an exchange (FastStream's "key|exchange"): a missing exchange closes only this channel. */
+    private SendChannel exchangeReplies;
     private volatile boolean closing;
     /** Between a connection loss and the end of recovery (consumers included): sends fail fast. */
     private volatile boolean recovering;
+    /** Why the broker blocks this connection's publishers (connection.blocked), or null. */
+    private volatile String blocked;
+    private final AtomicLong refusedSends = new AtomicLong();
+    private final AtomicLong lastBufferWarning = new AtomicLong(System.nanoTime() - BUFFER_WARNING_INTERVAL_NANOS - 1);
 
     RabbitTransport(TransportContext context) {
         this.context = context;
         this.redactedUri = context.redactedUri();
         this.settings = RabbitSettings.from(context);
-        this.connection = connect();
+        int id = CONNECTIONS.incrementAndGet();
+        this.connection = connect(id);
         try {
             if (!settings.exchange.isEmpty()) {
                 checkExchange(settings.exchange);
@@ -76,7 +98,22 @@ final class RabbitTransport implements Transport {
             closeQuietly();
             throw e;
         }
+        // one lane per send channel: SendLanes and sender() pick by the same hash of the key
+        this.lanes = new SendLanes("parley-rabbit-" + id + "-send", senders.length, settings.sendBuffer);
         connection.addShutdownListener(this::onConnectionShutdown);
+        connection.addBlockedListener(new BlockedListener() {
+            @Override
+            public void handleBlocked(String reason) {
+                blocked = reason;
+                log.warn("RabbitMQ at {} blocks publishing ({}): sends fail until it lifts the alarm", redactedUri, reason);
+            }
+
+            @Override
+            public void handleUnblocked() {
+                blocked = null;
+                log.info("RabbitMQ at {} accepts publishing again", redactedUri);
+            }
+        });
         if (connection instanceof Recoverable recoverable) {
             recoverable.addRecoveryListener(new RecoveryListener() {
                 @Override
@@ -93,7 +130,7 @@ final class RabbitTransport implements Transport {
         }
     }
 
-    private Connection connect() {
+    private Connection connect(int id) {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost(settings.host);
         factory.setPort(settings.port);
@@ -104,7 +141,13 @@ final class RabbitTransport implements Transport {
         factory.setTopologyRecoveryEnabled(true);
         factory.setNetworkRecoveryInterval(settings.recoveryIntervalMillis);
         factory.setConnectionTimeout(settings.connectTimeoutMillis);
-        int id = CONNECTIONS.incrementAndGet();
+        factory.setHandshakeTimeout(settings.connectTimeoutMillis);
+        // channel.open, queue.declare...: amqp-client waits 10 minutes by default for a frozen broker
+        factory.setChannelRpcTimeout(settings.connectTimeoutMillis);
+        // amqp-client refuses inbound bodies over 64 MiB by closing the connection, and the message
+        // would come back for ever: take whatever a broker can take (its max_message_size bounds it)
+        factory.setMaxInboundMessageBodySize(RabbitSettings.LARGEST_MESSAGE_SIZE + 1); // the check is >=
+        factory.setExceptionHandler(new RabbitExceptionHandler());
         AtomicInteger threads = new AtomicInteger();
         ThreadFactory named = runnable -> {
             Thread thread = new Thread(runnable, "parley-rabbit-" + id + "-" + threads.incrementAndGet());
@@ -159,7 +202,8 @@ final class RabbitTransport implements Transport {
         channel.basicConsume(queue, false, new DefaultConsumer(channel) {
             @Override
             public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) throws IOException {
-                context.replies().onReply(RabbitMessages.envelope(queue, props, body, null));
+                context.replies().onReply(RabbitMessages.envelope(queue, props, body, null,
+                        RabbitMessages.position(envelope.getDeliveryTag(), envelope.isRedeliver(), props)));
                 getChannel().basicAck(envelope.getDeliveryTag(), false);
             }
         });
@@ -187,7 +231,8 @@ final class RabbitTransport implements Transport {
             channel.basicConsume(DIRECT_REPLY_TO, true, new DefaultConsumer(channel) {
                 @Override
                 public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-                    context.replies().onReply(RabbitMessages.envelope(DIRECT_REPLY_TO, props, body, null));
+                    context.replies().onReply(RabbitMessages.envelope(DIRECT_REPLY_TO, props, body, null,
+                            RabbitMessages.position(envelope.getDeliveryTag(), envelope.isRedeliver(), props)));
                 }
             });
         }
@@ -195,8 +240,8 @@ final class RabbitTransport implements Transport {
     }
 
     /**
-     * The channel for a key: messages to one destination, and the replies to one requester, always
-     * leave through the same channel, so RabbitMQ keeps their order; different keys spread out.
+     * The channel for a key, on its lane's thread: messages to one destination, and the replies to one
+     * requester, always leave through the same channel, so RabbitMQ keeps their order.
      */
     private SendChannel sender(String key) throws IOException {
         int index = Math.floorMod(key.hashCode(), senders.length);
@@ -216,6 +261,23 @@ final class RabbitTransport implements Transport {
         return sender;
     }
 
+    /** The channel for replies to an exchange a peer named, opened when first needed and after a channel error. */
+    private SendChannel exchangeReplies() throws IOException {
+        synchronized (senders) {
+            if (exchangeReplies == null || !exchangeReplies.channel.isOpen()) {
+                Channel channel = connection.createChannel();
+                channel.addShutdownListener(cause -> {
+                    if (!cause.isHardError() && !cause.isInitiatedByApplication()) {
+                        log.warn("RabbitMQ closed the channel for replies to exchanges at {} ({}): a reply-to named an"
+                                + " exchange that does not exist?", redactedUri, cause.getMessage());
+                    }
+                });
+                exchangeReplies = new SendChannel(channel, false);
+            }
+            return exchangeReplies;
+        }
+    }
+
     @Override
     public CompletionStage<Void> publish(io.parley.spi.Envelope message) {
         String replyTo = message.replyTo();
@@ -223,39 +285,97 @@ final class RabbitTransport implements Transport {
             // with a named exchange a destination is a routing key there: say so in FastStream's notation
             replyTo = replyTo + "|" + settings.exchange;
         }
-        return send(settings.exchange, message.destination(), message, replyTo, true);
+        // mandatory: an unroutable message is logged, and fails its confirm instead of vanishing
+        return send(settings.exchange, message.destination(), message, replyTo, settings.persistent, true,
+                settings.publisherConfirms, this::sender);
     }
 
     @Override
     public CompletionStage<Void> request(io.parley.spi.Envelope request) {
-        return send(settings.exchange, request.destination(), request, replyAddress, false);
+        // transient: a request is worthless after its timeout; mandatory: unroutable is NO_RESPONDERS
+        return send(settings.exchange, request.destination(), request, replyAddress, false, true, false, this::sender);
     }
 
     @Override
     public CompletionStage<Void> reply(io.parley.spi.Envelope request, io.parley.spi.Envelope reply) {
-        // FastStream writes "routing_key|exchange" to have the reply published to an exchange
+        // FastStream writes "routing_key|exchange" to have the reply published to an exchange. Replies
+        // are transient, and not mandatory: their requester may be gone
         String to = reply.destination();
         int bar = to.indexOf('|');
-        String routingKey = bar < 0 ? to : to.substring(0, bar);
-        String exchange = bar < 0 ? "" : to.substring(bar + 1);
-        return send(exchange, routingKey, reply, null, false);
+        if (bar < 0 || bar == to.length() - 1) {
+            return send("", bar < 0 ? to : to.substring(0, bar), reply, null, false, false, false, this::sender);
+        }
+        return send(to.substring(bar + 1), to.substring(0, bar), reply, null, false, false, false,
+                key -> exchangeReplies());
     }
 
+    /** The channel a lane sends on, for a routing key. */
+    private interface ChannelFor {
+        SendChannel get(String routingKey) throws IOException;
+    }
+
+    /**
+     * Checks at once what makes a send fail, then hands it to the lane of its routing key, whose
+     * thread publishes it on the channel of that key and completes the stage (with confirms: when
+     * the broker confirmed it).
+     */
     private CompletionStage<Void> send(String exchange, String routingKey, io.parley.spi.Envelope envelope,
-                                       String replyTo, boolean confirm) {
+                                       String replyTo, boolean persistent, boolean mandatory, boolean confirm,
+                                       ChannelFor channelFor) {
+        MessagingException refused = refusal(routingKey, envelope);
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
+        }
+        AMQP.BasicProperties props = RabbitMessages.properties(envelope, replyTo, persistent);
+        CompletableFuture<CompletableFuture<Void>> queued = lanes.submit(routingKey, () -> {
+            try {
+                return channelFor.get(routingKey).publish(exchange, routingKey, mandatory, props, envelope.body(), confirm);
+            } catch (IOException | AlreadyClosedException e) {
+                throw new ConnectionException("Cannot send to '" + routingKey + "' on RabbitMQ at " + redactedUri + " ("
+                        + e.getMessage() + "); the connection is recovering or closed", e);
+            }
+        });
+        if (queued.isCompletedExceptionally() && !closing) {
+            bufferFull();
+        }
+        return queued.thenCompose(Function.identity());
+    }
+
+    /**
+     * A send failed at once because rabbit.send-buffer sends already wait on its channel: said in its
+     * stage, and here too (at most every 10 s), for whoever does not look at the stages of publish.
+     */
+    private void bufferFull() {
+        long refused = refusedSends.incrementAndGet();
+        long now = System.nanoTime();
+        long last = lastBufferWarning.get();
+        if (now - last > BUFFER_WARNING_INTERVAL_NANOS && lastBufferWarning.compareAndSet(last, now)) {
+            refusedSends.addAndGet(-refused);
+            log.warn("Sends to RabbitMQ at {} fail at once ({} since the last such warning): {} sends already wait on"
+                    + " their channel ({}), RabbitMQ does not take them as fast as they come; their stages fail with a"
+                    + " ConnectionException", redactedUri, refused, settings.sendBuffer, RabbitProperties.SEND_BUFFER);
+        }
+    }
+
+    /** Why a send must fail at once, or null. */
+    private MessagingException refusal(String routingKey, io.parley.spi.Envelope envelope) {
+        if (envelope.body().length > settings.maxMessageSize) {
+            // RabbitMQ would close the channel (and with it the replies of the requests it carries)
+            return new MessagingException("Cannot send " + envelope.body().length + " bytes to '" + routingKey
+                    + "': over rabbit.max-message-size (" + settings.maxMessageSize + " bytes, the broker's"
+                    + " max_message_size); send a smaller body, or raise both");
+        }
         if (recovering) {
             // a request sent before the channel's direct reply-to consumer is back would close the channel
-            return CompletableFuture.failedFuture(new ConnectionException("Cannot send to '" + routingKey
-                    + "': the connection to RabbitMQ at " + redactedUri + " is recovering; retry shortly"));
+            return new ConnectionException("Cannot send to '" + routingKey + "': the connection to RabbitMQ at "
+                    + redactedUri + " is recovering; retry shortly");
         }
-        try {
-            AMQP.BasicProperties props = RabbitMessages.properties(envelope, replyTo, settings.persistent);
-            boolean mandatory = replyTo != null || confirm; // replies are not: their requester may be gone
-            return sender(routingKey).publish(exchange, routingKey, mandatory, props, envelope.body(), confirm);
-        } catch (IOException | AlreadyClosedException e) {
-            return CompletableFuture.failedFuture(new ConnectionException("Cannot send to '" + routingKey
-                    + "' on RabbitMQ at " + redactedUri + " (" + e.getMessage() + "); the connection is recovering or closed", e));
+        String alarm = blocked;
+        if (alarm != null) {
+            return new ConnectionException("Cannot send to '" + routingKey + "': RabbitMQ at " + redactedUri
+                    + " blocks publishing (" + alarm + "); retry once the broker has memory or disk to spare again");
         }
+        return null;
     }
 
     @Override
@@ -274,8 +394,12 @@ final class RabbitTransport implements Transport {
             return;
         }
         recovering = true;
+        blocked = null; // the next connection starts unblocked
+        // a dropped socket is "connection error" with the IOException as its cause: say which
+        String why = cause.getCause() != null && cause.getReason() == null
+                ? cause.getMessage() + ": " + cause.getCause() : cause.getMessage();
         log.warn("Lost the connection to RabbitMQ at {} ({}); recovering every {} ms", redactedUri,
-                cause.getMessage(), settings.recoveryIntervalMillis);
+                RabbitExceptionHandler.redact(why), settings.recoveryIntervalMillis);
         if (settings.directReplyTo) { // direct reply-to replies of requests already sent can no longer arrive
             context.replies().onConnectionLost("the connection to RabbitMQ at " + redactedUri
                     + " was lost, and with it the direct reply-to of the requests in flight");
@@ -285,6 +409,7 @@ final class RabbitTransport implements Transport {
     @Override
     public void close() {
         closing = true;
+        lanes.close(CLOSE_DRAIN); // replies of the last handlers leave first
         closeQuietly();
     }
 

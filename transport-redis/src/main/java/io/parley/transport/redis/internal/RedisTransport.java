@@ -126,14 +126,7 @@ final class RedisTransport implements Transport {
         // the channel names the request: authoritative, and the only clue when the responder did not copy the id
         String correlationId = channelName.substring(replyChannelPrefix.length());
         Envelope reply = EnvelopeCodec.read(channelName, message, null);
-        if (reply.problem() != null) {
-            // the request fails at once (the core logs it, code 502) instead of waiting for its timeout;
-            // the error headers say the same to a core that does not read problem() on replies
-            String text = "the reply could not be read: " + reply.problem();
-            replies.onReply(Envelope.builder(channelName).correlationId(correlationId).problem(reply.problem())
-                    .header(Envelope.ERROR, text).header(Envelope.ERROR_CODE, "502").nativeMessage(message).build());
-            return;
-        }
+        // an unreadable reply keeps its problem: the core fails its request at once (code 502)
         if (!correlationId.equals(reply.correlationId())) {
             reply = reply.toBuilder().correlationId(correlationId).build();
         }

@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * When it is full, {@link #submit} waits for room as long as the lane's sends keep leaving: a
  * producer that outruns a live broker is slowed down to its pace instead of failing. Once no send
  * has left the lane for {@link #STALL} (the broker is frozen, down or refusing), the send fails with a
- * {@link ConnectionException} instead: nobody waits on a broker that does not answer.
+ * {@link ConnectionException} instead, and so does every further send to the full lane at once until
+ * a send leaves it again: nobody waits on a broker that does not answer.
  *
  * <p>A transport whose client call cannot block (it fails at once instead, as a Kafka producer with
  * {@code max.block.ms=0}) may send straight from the caller's thread and use the lanes only for the
@@ -134,6 +135,7 @@ public final class SendLanes implements AutoCloseable {
         private final BlockingQueue<Task<?>> queue = new ArrayBlockingQueue<>(capacity);
         private final Thread thread;
         private final AtomicLong left = new AtomicLong(); // sends that left the lane: its progress
+        private volatile long stalledAt = -1; // the progress at which a send last gave up waiting
         private volatile boolean stopping;
 
         Lane(String threadName) {
@@ -160,9 +162,15 @@ public final class SendLanes implements AutoCloseable {
             }
         }
 
-        /** Waits for room while sends keep leaving; false once none left for {@link #STALL}. */
+        /**
+         * Waits for room while sends keep leaving; false once none left for {@link #STALL}, and at once
+         * while the lane is still where it was when a send last gave up on it.
+         */
         boolean awaitRoom(Task<?> task) {
             long progress = left.get();
+            if (progress == stalledAt) {
+                return false;
+            }
             long since = System.nanoTime();
             try {
                 while (!closed) {
@@ -174,6 +182,7 @@ public final class SendLanes implements AutoCloseable {
                         progress = now;
                         since = System.nanoTime();
                     } else if (System.nanoTime() - since > STALL.toNanos()) {
+                        stalledAt = progress;
                         return false;
                     }
                 }

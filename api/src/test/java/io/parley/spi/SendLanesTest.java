@@ -72,6 +72,10 @@ class SendLanesTest {
                 "a full, stuck lane refuses after " + SendLanes.STALL + ", took " + waited + " ms");
         ExecutionException full = assertThrows(ExecutionException.class, () -> refused.get(1, TimeUnit.SECONDS));
         assertInstanceOf(ConnectionException.class, full.getCause());
+        start = System.nanoTime();
+        CompletableFuture<Object> refusedAgain = lanes.submit("k", () -> "four"); // still stuck: no new wait
+        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 100, "a stuck lane refuses at once");
+        assertTrue(refusedAgain.isCompletedExceptionally());
         release.countDown();
         assertEquals("one", queued1.get(5, TimeUnit.SECONDS));
         assertEquals("two", queued2.get(5, TimeUnit.SECONDS));

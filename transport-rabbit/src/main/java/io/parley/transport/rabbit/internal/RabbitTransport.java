@@ -342,8 +342,9 @@ final class RabbitTransport implements Transport {
     }
 
     /**
-     * A send failed at once because rabbit.send-buffer sends already wait on its channel: said in its
-     * stage, and here too (at most every 10 s), for whoever does not look at the stages of publish.
+     * A send failed because rabbit.send-buffer sends wait on its channel and none left for a while (the
+     * broker stopped taking them): said in its stage, and here too (at most every 10 s), for whoever
+     * does not look at the stages of publish.
      */
     private void bufferFull() {
         long refused = refusedSends.incrementAndGet();
@@ -351,9 +352,9 @@ final class RabbitTransport implements Transport {
         long last = lastBufferWarning.get();
         if (now - last > BUFFER_WARNING_INTERVAL_NANOS && lastBufferWarning.compareAndSet(last, now)) {
             refusedSends.addAndGet(-refused);
-            log.warn("Sends to RabbitMQ at {} fail at once ({} since the last such warning): {} sends already wait on"
-                    + " their channel ({}), RabbitMQ does not take them as fast as they come; their stages fail with a"
-                    + " ConnectionException", redactedUri, refused, settings.sendBuffer, RabbitProperties.SEND_BUFFER);
+            log.warn("Sends to RabbitMQ at {} fail ({} since the last such warning): {} sends wait on their channel"
+                    + " ({}) and RabbitMQ stopped taking them; their stages fail with a ConnectionException",
+                    redactedUri, refused, settings.sendBuffer, RabbitProperties.SEND_BUFFER);
         }
     }
 

@@ -91,8 +91,9 @@ final class Sender implements AutoCloseable {
         long now = System.nanoTime();
         long last = lastRefusalLogged.get();
         if (now - last > REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLogged.compareAndSet(last, now)) {
-            log.warn("Sends to Redis at {} are refused: a send lane is full ({} {} per lane, {} {}); Redis is away or"
-                    + " does not keep up. Their futures fail with a ConnectionException; logged at most every 10 s",
+            log.warn("Sends to Redis at {} are refused: a send lane is full ({} {} per lane, {} {}) and none of its"
+                    + " sends left for a while: Redis is away. Their futures fail with a ConnectionException; logged at"
+                    + " most every 10 s",
                     redactedUri, RedisProperties.SEND_QUEUE, settings.sendQueue, RedisProperties.SEND_LANES,
                     settings.sendLanes);
         }

@@ -4,33 +4,59 @@ import io.parley.api.AmbiguousTransportException;
 import io.parley.api.BrokerOptions;
 import io.parley.api.TransportNotFoundException;
 import io.parley.spi.TransportProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Finds the transport for a URI: an explicit choice wins, otherwise the scheme decides. Never
  * "first wins": no match and several matches are both errors that list what was found, and
  * providers that failed to load are reported rather than skipped.
+ *
+ * <p>Parley's own transports are also found by their class name when their service registration is
+ * missing on the class path, which is what a fat jar built without merging service files looks like
+ * (maven-shade-plugin without its ServicesResourceTransformer keeps one
+ * {@code META-INF/services/io.parley.spi.TransportProvider} of the many). The jar holds the
+ * transport and the user asked for it, so failing would only send them looking for a dependency they
+ * have; the provider is loaded and a WARN names the packaging fix, since the same jar has likely lost
+ * other libraries' service files too. Third-party transports cannot be found that way: their class
+ * names are unknown here.
  */
 final class TransportDiscovery {
 
-    /** Which artifact to add for a scheme, named in the error when no transport handles it. */
-    private static final Map<String, String> ARTIFACTS = Map.of(
-            "memory", "io.parley:parley-api",
-            "nats", "io.parley:parley-transport-nats",
-            "tls", "io.parley:parley-transport-nats",
-            "amqp", "io.parley:parley-transport-rabbit",
-            "amqps", "io.parley:parley-transport-rabbit",
-            "redis", "io.parley:parley-transport-redis",
-            "rediss", "io.parley:parley-transport-redis",
-            "kafka", "io.parley:parley-transport-kafka");
+    private static final Logger log = LoggerFactory.getLogger(TransportDiscovery.class);
+
+    /** Parley's own transports: the artifact to add, the provider class, and the module of each. */
+    private record Known(String name, Set<String> schemes, String artifact, String provider, String module) {
+    }
+
+    private static final List<Known> OWN = List.of(
+            new Known("memory", Set.of("memory"), "io.parley:parley-api",
+                    "io.parley.internal.memory.MemoryTransportProvider", "io.parley.api"),
+            new Known("nats", Set.of("nats", "tls"), "io.parley:parley-transport-nats",
+                    "io.parley.transport.nats.internal.NatsTransportProvider", "io.parley.transport.nats"),
+            new Known("rabbit", Set.of("amqp", "amqps"), "io.parley:parley-transport-rabbit",
+                    "io.parley.transport.rabbit.internal.RabbitTransportProvider", "io.parley.transport.rabbit"),
+            new Known("redis", Set.of("redis", "rediss"), "io.parley:parley-transport-redis",
+                    "io.parley.transport.redis.internal.RedisTransportProvider", "io.parley.transport.redis"),
+            new Known("kafka", Set.of("kafka"), "io.parley:parley-transport-kafka",
+                    "io.parley.transport.kafka.internal.KafkaTransportProvider", "io.parley.transport.kafka"));
+
+    /** Providers already warned about, so that a service connecting often logs the fix once. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    static final String PACKAGING_FIX = "merge the service files when building the jar: maven-shade-plugin's"
+            + " ServicesResourceTransformer, maven-assembly-plugin's metaInf-services container descriptor handler,"
+            + " Gradle shadow's mergeServiceFiles() (README: Packaging your service)";
 
     private TransportDiscovery() {
     }
@@ -61,11 +87,10 @@ final class TransportDiscovery {
                     ? "named '" + explicit + "' (explicit choice)"
                     : "for scheme '" + uri.scheme() + "'";
             String key = explicit != null ? explicit.toLowerCase(Locale.ROOT) : uri.scheme();
-            String artifact = ARTIFACTS.getOrDefault(key, "the Parley transport for '" + key + "'");
             throw new TransportNotFoundException("No Parley transport " + wanted + " to connect to " + uri.redacted()
-                    + ". Found: " + (found.isEmpty() ? "none" : String.join(", ", found)) + "." + failed
-                    + " Add " + artifact + " to the class path, or choose a transport with BrokerOptions.transport(...)"
-                    + " or -D" + BrokerOptions.TRANSPORT_PROPERTY + "=<name>.", key, found);
+                    + ". Found: " + (found.isEmpty() ? "none" : String.join(", ", found)) + "." + failed + " "
+                    + advice(key, explicit != null) + " Or choose a transport with BrokerOptions.transport(...) or -D"
+                    + BrokerOptions.TRANSPORT_PROPERTY + "=<name>.", key, found);
         }
         List<String> candidates = matches.stream()
                 .map(p -> p.name() + " (" + p.getClass().getName() + ")").toList();
@@ -75,20 +100,75 @@ final class TransportDiscovery {
                 + " BrokerOptions.transport(...)." + failed, candidates);
     }
 
+    /** What to do when nothing handles {@code key} (a scheme, or a transport name). */
+    private static String advice(String key, boolean byName) {
+        Known known = OWN.stream().filter(k -> byName ? k.name().equals(key) : k.schemes().contains(key))
+                .findFirst().orElse(null);
+        if (known == null) {
+            return "Add the Parley transport for '" + key + "' to the class path.";
+        }
+        if (TransportDiscovery.class.getModule().isNamed()) { // on the module path, or in a jlink image
+            return "Add " + known.artifact() + " to the module path: its module " + known.module() + " is then"
+                    + " resolved with io.parley.api (service binding). A jlink image cannot hold Parley's broker"
+                    + " transports: their broker clients are automatic modules, which jlink refuses (README:"
+                    + " Packaging your service).";
+        }
+        return "Add " + known.artifact() + " to the class path.";
+    }
+
     private static void load(List<TransportProvider> providers, List<String> failures) {
-        Iterator<TransportProvider> it = ServiceLoader.load(TransportProvider.class).iterator();
+        ClassLoader loader = loader();
+        Iterator<TransportProvider> it = ServiceLoader.load(TransportProvider.class, loader).iterator();
         // The lazy iterator goes on to the next provider after a failure; the cap only guards
         // against a class loader that keeps failing on the same entry.
         for (int attempts = 0; attempts < 1_000; attempts++) {
             try {
                 if (!it.hasNext()) {
-                    return;
+                    break;
                 }
                 providers.add(it.next());
             } catch (ServiceConfigurationError e) {
                 failures.add(e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
             }
         }
+        if (!TransportDiscovery.class.getModule().isNamed()) { // on the module path, service binding finds them
+            loadUnregistered(providers, failures, loader);
+        }
+    }
+
+    /** Parley's own transports whose classes are on the class path but whose registration is not. */
+    private static void loadUnregistered(List<TransportProvider> providers, List<String> failures, ClassLoader loader) {
+        Set<String> loaded = new TreeSet<>();
+        providers.forEach(provider -> loaded.add(provider.getClass().getName()));
+        for (Known known : OWN) {
+            if (loaded.contains(known.provider())) {
+                continue;
+            }
+            Class<?> type;
+            try {
+                type = Class.forName(known.provider(), false, loader);
+            } catch (ClassNotFoundException | LinkageError absent) {
+                continue; // not on the class path: nothing to find
+            }
+            try {
+                providers.add((TransportProvider) type.getConstructor().newInstance());
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                failures.add(known.provider() + " (present but unregistered) could not be created: " + e);
+                continue;
+            }
+            if (WARNED.add(known.provider())) {
+                log.warn("Parley transport '{}' ({}) is on the class path but not registered in META-INF/services/{}:"
+                        + " this jar was built without merging the service files of its jars. Parley loaded it by its"
+                        + " class name; other libraries in the jar have likely lost their service files too. To fix it,"
+                        + " {}", known.name(), known.artifact(), TransportProvider.class.getName(), PACKAGING_FIX);
+            }
+        }
+    }
+
+    /** The context class loader where there is one (application servers, Spring Boot's nested jars), else ours. */
+    private static ClassLoader loader() {
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        return context != null ? context : TransportDiscovery.class.getClassLoader();
     }
 
     private static String describe(TransportProvider provider) {

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * {@link #SASL_USER}/{@link #SASL_PASSWORD} (authentication only, no authorizer): for the refused-login
  * rule and the SASL test.
  */
-final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker implements AutoCloseable {
 
     static final String SASL_USER = "parley";
     /** A test-only password of the test broker's SASL listener. */
@@ -55,8 +55,8 @@ final class KafkaBroker implements AutoCloseable {
                 .startTimeout(Duration.ofSeconds(120));
     }
 
-    /** The URI of the tests' broker, started on first use. */
-    static synchronized String sharedUri() throws Exception {
+    /** The URI of the tests' broker, started on first use (also for other modules' tests, through the test jar). */
+    public static synchronized String sharedUri() throws Exception {
         if (EXTERNAL != null && !EXTERNAL.isBlank()) {
             return EXTERNAL;
         }

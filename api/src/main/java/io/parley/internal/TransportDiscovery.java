@@ -141,8 +141,8 @@ final class TransportDiscovery {
         Set<String> loaded = new TreeSet<>();
         providers.forEach(provider -> loaded.add(provider.getClass().getName()));
         for (Known known : OWN) {
-            if (loaded.contains(known.provider())) {
-                continue;
+            if (loaded.contains(known.provider()) || failures.stream().anyMatch(f -> f.contains(known.provider()))) {
+                continue; // found, or registered but failing: the failure is reported as it is
             }
             Class<?> type;
             try {

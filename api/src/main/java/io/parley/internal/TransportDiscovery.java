@@ -66,7 +66,7 @@ final class TransportDiscovery {
         explicit = explicit == null || explicit.isBlank() ? null : explicit.strip();
         List<TransportProvider> providers = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        load(providers, failures);
+        boolean lostRegistrations = load(providers, failures);
 
         List<TransportProvider> matches = new ArrayList<>();
         for (TransportProvider provider : providers) {
@@ -89,7 +89,10 @@ final class TransportDiscovery {
             String key = explicit != null ? explicit.toLowerCase(Locale.ROOT) : uri.scheme();
             throw new TransportNotFoundException("No Parley transport " + wanted + " to connect to " + uri.redacted()
                     + ". Found: " + (found.isEmpty() ? "none" : String.join(", ", found)) + "." + failed + " "
-                    + advice(key, explicit != null) + " Or choose a transport with BrokerOptions.transport(...) or -D"
+                    + advice(key, explicit != null) + (lostRegistrations ? " This class path has lost service"
+                    + " registrations (a fat jar whose service files were not merged), so a third-party transport's"
+                    + " may be lost too: " + PACKAGING_FIX + "." : "")
+                    + " Or choose a transport with BrokerOptions.transport(...) or -D"
                     + BrokerOptions.TRANSPORT_PROPERTY + "=<name>.", key, found);
         }
         List<String> candidates = matches.stream()
@@ -116,7 +119,8 @@ final class TransportDiscovery {
         return "Add " + known.artifact() + " to the class path.";
     }
 
-    private static void load(List<TransportProvider> providers, List<String> failures) {
+    /** Loads the providers; true when some of Parley's own had to be found without their registration. */
+    private static boolean load(List<TransportProvider> providers, List<String> failures) {
         ClassLoader loader = loader();
         Iterator<TransportProvider> it = ServiceLoader.load(TransportProvider.class, loader).iterator();
         // The lazy iterator goes on to the next provider after a failure; the cap only guards
@@ -131,13 +135,13 @@ final class TransportDiscovery {
                 failures.add(e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
             }
         }
-        if (!TransportDiscovery.class.getModule().isNamed()) { // on the module path, service binding finds them
-            loadUnregistered(providers, failures, loader);
-        }
+        // on the module path, service binding finds them
+        return !TransportDiscovery.class.getModule().isNamed() && loadUnregistered(providers, failures, loader);
     }
 
     /** Parley's own transports whose classes are on the class path but whose registration is not. */
-    private static void loadUnregistered(List<TransportProvider> providers, List<String> failures, ClassLoader loader) {
+    private static boolean loadUnregistered(List<TransportProvider> providers, List<String> failures, ClassLoader loader) {
+        boolean found = false;
         Set<String> loaded = new TreeSet<>();
         providers.forEach(provider -> loaded.add(provider.getClass().getName()));
         for (Known known : OWN) {
@@ -152,6 +156,7 @@ final class TransportDiscovery {
             }
             try {
                 providers.add((TransportProvider) type.getConstructor().newInstance());
+                found = true;
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
                 failures.add(known.provider() + " (present but unregistered) could not be created: " + e);
                 continue;
@@ -163,6 +168,7 @@ final class TransportDiscovery {
                         + " {}", known.name(), known.artifact(), TransportProvider.class.getName(), PACKAGING_FIX);
             }
         }
+        return found;
     }
 
     /** The context class loader where there is one (application servers, Spring Boot's nested jars), else ours. */

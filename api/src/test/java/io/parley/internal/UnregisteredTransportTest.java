@@ -2,6 +2,7 @@ package io.parley.internal;
 
 import io.parley.api.Broker;
 import io.parley.api.RequestOptions;
+import io.parley.api.TransportNotFoundException;
 import io.parley.spi.TransportProvider;
 import org.junit.jupiter.api.Test;
 
@@ -15,6 +16,7 @@ import java.util.Collections;
 import java.util.Enumeration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -46,6 +48,15 @@ class UnregisteredTransportTest {
             assertEquals("memory", broker.transportName());
         } finally {
             System.setErr(err);
+            thread.setContextClassLoader(before);
+        }
+        thread.setContextClassLoader(lostServiceFiles); // a scheme nothing handles: the error says what else is lost
+        try {
+            TransportNotFoundException e = assertThrows(TransportNotFoundException.class,
+                    () -> Broker.connect("thirdparty://host"));
+            assertTrue(e.getMessage().contains("lost service registrations")
+                    && e.getMessage().contains("ServicesResourceTransformer"), e.getMessage());
+        } finally {
             thread.setContextClassLoader(before);
         }
         String text = logged.toString(StandardCharsets.UTF_8);

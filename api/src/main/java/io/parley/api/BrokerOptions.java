@@ -34,6 +34,7 @@ public final class BrokerOptions {
     private final int handlerConcurrency;
     private final Duration closeTimeout;
     private final Codec codec;
+    private final boolean errorDetails;
     private final Map<String, String> properties;
 
     private BrokerOptions(Builder b) {
@@ -44,6 +45,7 @@ public final class BrokerOptions {
         this.handlerConcurrency = b.handlerConcurrency;
         this.closeTimeout = b.closeTimeout;
         this.codec = b.codec;
+        this.errorDetails = b.errorDetails;
         this.properties = Map.copyOf(b.properties);
     }
 
@@ -94,6 +96,17 @@ public final class BrokerOptions {
         return properties;
     }
 
+    /**
+     * Whether the error replies of this broker's subscriptions carry the handler's exception (its class
+     * and message) and the decoding error of a bad request. {@code false} by default: the requester
+     * gets the code (500, 400) and a generic text with an error id, and the responder's WARN line
+     * carries the same id with the details, so internals (SQL, paths, class names) never leave the
+     * service. {@link SubscribeOptions.Builder#errorDetails(boolean)} overrides it per subscription.
+     */
+    public boolean errorDetails() {
+        return errorDetails;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.transport = transport;
@@ -103,6 +116,7 @@ public final class BrokerOptions {
         b.handlerConcurrency = handlerConcurrency;
         b.closeTimeout = closeTimeout;
         b.codec = codec;
+        b.errorDetails = errorDetails;
         b.properties.putAll(properties);
         return b;
     }
@@ -115,6 +129,7 @@ public final class BrokerOptions {
         private int handlerConcurrency = DEFAULT_HANDLER_CONCURRENCY;
         private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
         private Codec codec = new JsonCodec();
+        private boolean errorDetails;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -152,6 +167,12 @@ public final class BrokerOptions {
 
         public Builder codec(Codec codec) {
             this.codec = codec;
+            return this;
+        }
+
+        /** See {@link BrokerOptions#errorDetails()}: send them only to callers you trust. */
+        public Builder errorDetails(boolean send) {
+            this.errorDetails = send;
             return this;
         }
 

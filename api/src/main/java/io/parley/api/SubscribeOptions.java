@@ -17,6 +17,7 @@ public final class SubscribeOptions {
     private final Integer concurrency;
     private final Executor executor;
     private final boolean replies;
+    private final Boolean errorDetails;
     private final Map<String, String> properties;
 
     private SubscribeOptions(Builder b) {
@@ -24,6 +25,7 @@ public final class SubscribeOptions {
         this.concurrency = b.concurrency;
         this.executor = b.executor;
         this.replies = b.replies;
+        this.errorDetails = b.errorDetails;
         this.properties = Map.copyOf(b.properties);
     }
 
@@ -60,6 +62,11 @@ public final class SubscribeOptions {
         return replies;
     }
 
+    /** Whether error replies carry the handler's exception; empty means the broker's {@link BrokerOptions#errorDetails()}. */
+    public Optional<Boolean> errorDetails() {
+        return Optional.ofNullable(errorDetails);
+    }
+
     /** Transport-specific settings (queue arguments, destination kind...), documented by each transport. */
     public Map<String, String> properties() {
         return properties;
@@ -70,6 +77,7 @@ public final class SubscribeOptions {
         private Integer concurrency;
         private Executor executor;
         private boolean replies = true;
+        private Boolean errorDetails;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -93,6 +101,17 @@ public final class SubscribeOptions {
         /** Never reply, even when a message carries a reply-to. */
         public Builder noReplies() {
             this.replies = false;
+            return this;
+        }
+
+        /**
+         * Whether this subscription's error replies carry the handler's exception (its class and
+         * message) and the decoding error of a bad request, instead of a generic text with an error id
+         * (see {@link BrokerOptions#errorDetails()}). For callers you trust: the text reaches whoever
+         * sent the request, Python peers included.
+         */
+        public Builder errorDetails(boolean send) {
+            this.errorDetails = send;
             return this;
         }
 

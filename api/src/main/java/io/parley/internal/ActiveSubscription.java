@@ -48,6 +48,7 @@ final class ActiveSubscription<T> implements Subscriber {
     private final int concurrency;
     private final Semaphore permits;
     private final boolean replies;
+    private final boolean errorDetails;
     private final Transport transport;
     private final Codec codec;
     private final DefaultBroker broker;
@@ -56,7 +57,7 @@ final class ActiveSubscription<T> implements Subscriber {
 
     ActiveSubscription(DefaultBroker broker, Transport transport, Codec codec, String destination,
                        Optional<String> group, Class<T> type, Handler<? super T> handler, Executor executor,
-                       int concurrency, boolean replies) {
+                       int concurrency, boolean replies, boolean errorDetails) {
         this.broker = broker;
         this.transport = transport;
         this.codec = codec;
@@ -68,6 +69,7 @@ final class ActiveSubscription<T> implements Subscriber {
         this.concurrency = concurrency;
         this.permits = new Semaphore(concurrency);
         this.replies = replies;
+        this.errorDetails = errorDetails;
     }
 
     void attach(TransportSubscription subscription) {
@@ -153,10 +155,12 @@ final class ActiveSubscription<T> implements Subscriber {
      */
     private void unreadable(Envelope envelope, boolean answer, List<CompletionStage<Void>> sent,
                             CompletableFuture<Void> done, String what) {
-        log.warn("Subscription '{}' got a message that {} [{}]; {}", destination, what, where(envelope),
-                answer ? "answered with an error reply (400)" : "it has no reply-to, so nobody is told");
+        String errorId = ErrorIds.next();
+        log.warn("Subscription '{}' got a message that {} [{}, error id {}]; {}", destination, what, where(envelope),
+                errorId, answer ? "answered with an error reply (400)" : "it has no reply-to, so nobody is told");
         if (answer) {
-            sent.add(sendError(envelope, CODE_UNDECODABLE, "the message " + what));
+            sent.add(sendError(envelope, CODE_UNDECODABLE, errorDetails ? "the message " + what
+                    : "the request could not be read or decoded (error id " + errorId + ")"));
         }
         completeAfter(sent, done, new CodecException("Subscription '" + destination + "': the message " + what));
     }
@@ -197,9 +201,11 @@ final class ActiveSubscription<T> implements Subscriber {
 
     private void failed(Envelope envelope, boolean answer, List<CompletionStage<Void>> sent,
                         CompletableFuture<Void> done, Throwable failure) {
-        log.warn("Handler of '{}' failed [{}]", destination, where(envelope), failure);
+        String errorId = ErrorIds.next();
+        log.warn("Handler of '{}' failed [{}, error id {}]", destination, where(envelope), errorId, failure);
         if (answer) {
-            String text = failure.getMessage() == null ? failure.getClass().getName()
+            String text = !errorDetails ? "the handler failed (error id " + errorId + ")"
+                    : failure.getMessage() == null ? failure.getClass().getName()
                     : failure.getClass().getSimpleName() + ": " + failure.getMessage();
             sent.add(sendError(envelope, CODE_HANDLER_FAILED, text));
         }

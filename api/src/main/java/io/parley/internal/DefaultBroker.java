@@ -133,7 +133,8 @@ public final class DefaultBroker implements Broker, RpcClient {
         ensureOpen();
         ActiveSubscription<T> subscription = new ActiveSubscription<>(this, transport, options.codec(), destination,
                 subscribeOptions.group(), type, handler, subscribeOptions.executor().orElse(handlerExecutor),
-                subscribeOptions.concurrency().orElse(options.handlerConcurrency()), subscribeOptions.replies());
+                subscribeOptions.concurrency().orElse(options.handlerConcurrency()), subscribeOptions.replies(),
+                subscribeOptions.errorDetails().orElse(options.errorDetails()));
         subscriptions.add(subscription);
         try {
             subscription.attach(transport.subscribe(destination, subscribeOptions, subscription::onMessage));

@@ -131,8 +131,23 @@ class DefaultBrokerTest {
     }
 
     @Test
-    void handlerExceptionIsRemoteHandlerException() {
+    void handlerExceptionIsRemoteHandlerExceptionWithoutItsTextByDefault() {
         try (Broker broker = connect()) {
+            broker.subscribe("fail", String.class, body -> {
+                throw new IllegalStateException("SELECT * FROM stock: out of stock");
+            });
+            RemoteHandlerException e = assertThrows(RemoteHandlerException.class, () -> broker.rpc().request("fail",
+                    "x", RequestOptions.timeout(Duration.ofSeconds(20))));
+            assertEquals(500, e.code());
+            assertTrue(e.remoteMessage().matches("the handler failed \\(error id [0-9a-f]{8}\\)"), e.remoteMessage());
+            assertFalse(e.getMessage().contains("SELECT") || e.getMessage().contains("IllegalStateException"),
+                    "internals must not reach the caller: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void handlerExceptionIsRemoteHandlerException() {
+        try (Broker broker = connect(BrokerOptions.builder().errorDetails(true))) {
             broker.subscribe("fail", String.class, body -> {
                 throw new IllegalStateException("out of stock\nsecond line");
             });
@@ -161,6 +176,12 @@ class DefaultBrokerTest {
             RemoteHandlerException e = assertThrows(RemoteHandlerException.class,
                     () -> broker.rpc().request("orders", "not json", FIVE_SECONDS));
             assertEquals(400, e.code());
+            assertTrue(e.remoteMessage().startsWith("the request could not be read or decoded (error id "),
+                    e.remoteMessage());
+            broker.subscribe("orders-detailed", Order.class, SubscribeOptions.builder().errorDetails(true).build(),
+                    Order::id);
+            e = assertThrows(RemoteHandlerException.class,
+                    () -> broker.rpc().request("orders-detailed", "not json", FIVE_SECONDS));
             assertTrue(e.remoteMessage().contains(Order.class.getName()), e.remoteMessage());
 
             assertEquals("o-7", broker.rpc().request("orders", new Order("o-7", 1), String.class, FIVE_SECONDS)
@@ -249,7 +270,7 @@ class DefaultBrokerTest {
     @Test
     void requestManyThrowsTheErrorReplyAfterEarlierReplies() {
         try (Broker broker = connect()) {
-            broker.subscribe("partial", Message.class, message -> {
+            broker.subscribe("partial", Message.class, SubscribeOptions.builder().errorDetails(true).build(), message -> {
                 message.reply("first");
                 throw new IllegalArgumentException("gave up");
             });

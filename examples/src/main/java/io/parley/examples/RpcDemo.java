@@ -5,6 +5,7 @@ import io.parley.api.Message;
 import io.parley.api.PublishOptions;
 import io.parley.api.RemoteHandlerException;
 import io.parley.api.RequestOptions;
+import io.parley.api.SubscribeOptions;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -76,7 +77,9 @@ public final class RpcDemo {
             server.subscribe(prefix + "price", Quote.class, quote -> new Price(quote.item(), quote.quantity() * 2.5));
             server.subscribe(prefix + "count", Integer.class,
                     n -> IntStream.rangeClosed(1, n).mapToObj(i -> "tick " + i)); // a Stream: one reply per element
-            server.subscribe(prefix + "fail", String.class, order -> {
+            // errorDetails(true): the caller sees the exception's text. By default it gets the code and an
+            // error id only, so that internals (SQL, paths) never leave the service; use it for trusted callers
+            server.subscribe(prefix + "fail", String.class, SubscribeOptions.builder().errorDetails(true).build(), order -> {
                 throw new IllegalArgumentException("unknown order " + order);
             });
             CountDownLatch slowHandlerMayFinish = new CountDownLatch(1);

@@ -804,20 +804,30 @@ public abstract class TransportCompatibilityKit {
     class Errors {
 
         @Test
-        @DisplayName("8.01 a failing handler gives the requester a RemoteHandlerException at once")
+        @DisplayName("8.01 a failing handler gives the requester a RemoteHandlerException at once, its text only when the subscription sends details")
         void required_spec801_handlerFailureIsRemoteError() {
             String destination = env().destination("fails");
+            String detailed = env().destination("fails-detailed");
             server().subscribe(destination, String.class, body -> {
                 throw new IllegalStateException("boom on " + body);
             });
+            server().subscribe(detailed, String.class, SubscribeOptions.builder().errorDetails(true).build(), body -> {
+                throw new IllegalStateException("boom on " + body);
+            });
+            RequestOptions patientOnes = RequestOptions.builder().timeout(env().timeout().multipliedBy(3)).throwOnTimeout()
+                    .build();
             long start = System.nanoTime();
             RemoteHandlerException e = assertThrows(RemoteHandlerException.class,
-                    () -> client().rpc().request(destination, "order-7", RequestOptions.builder()
-                            .timeout(env().timeout().multipliedBy(3)).throwOnTimeout().build()));
-            assertTrue(e.remoteMessage().contains("boom on order-7"), e.remoteMessage());
+                    () -> client().rpc().request(destination, "order-7", patientOnes));
+            assertTrue(millisSince(start) < env().timeout().toMillis(), "the error must not wait for the timeout");
             assertEquals(500, e.code());
             assertEquals(RequestException.Reason.REMOTE_ERROR, e.reason());
-            assertTrue(millisSince(start) < env().timeout().toMillis(), "the error must not wait for the timeout");
+            assertTrue(e.remoteMessage().matches("the handler failed \\(error id [0-9a-f]{8}\\)"),
+                    "by default the caller gets no internals, only an error id: " + e.remoteMessage());
+            RemoteHandlerException withDetails = assertThrows(RemoteHandlerException.class,
+                    () -> client().rpc().request(detailed, "order-7", patientOnes));
+            assertEquals(500, withDetails.code());
+            assertTrue(withDetails.remoteMessage().contains("boom on order-7"), withDetails.remoteMessage());
         }
 
         @Test
@@ -832,7 +842,13 @@ public abstract class TransportCompatibilityKit {
             RemoteHandlerException e = assertThrows(RemoteHandlerException.class,
                     () -> client().rpc().request(destination, "{not json", patient()));
             assertEquals(400, e.code());
-            assertTrue(e.remoteMessage().contains(Order.class.getName()), e.remoteMessage());
+            assertTrue(e.remoteMessage().startsWith("the request could not be read or decoded (error id "),
+                    e.remoteMessage());
+            String detailed = env().destination("undecodable-detailed");
+            server().subscribe(detailed, Order.class, SubscribeOptions.builder().errorDetails(true).build(), Order::id);
+            RemoteHandlerException withDetails = assertThrows(RemoteHandlerException.class,
+                    () -> client().rpc().request(detailed, "{not json", patient()));
+            assertTrue(withDetails.remoteMessage().contains(Order.class.getName()), withDetails.remoteMessage());
             assertEquals("o-2", ask(client(), destination, new Order("o-2", 1, List.of(), Map.of())).bodyAsString(),
                     "the subscription must go on consuming after a bad body");
             assertEquals(1, handled.get());

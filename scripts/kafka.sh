@@ -4,7 +4,8 @@
 # The transport's tests do not need it: they start their own broker.
 #   bash scripts/kafka.sh start    # listens on 127.0.0.1:${PARLEY_KAFKA_PORT:-9092}; no-op if it already answers
 #   bash scripts/kafka.sh stop
-# State (data, log, pid) lives in ${PARLEY_KAFKA_DIR:-/tmp/parley-kafka}, formatted fresh at each start.
+# State (data, log, pid) lives in ${PARLEY_KAFKA_DIR:-/tmp/parley-kafka}, formatted fresh at each start and
+# removed by stop.
 set -euo pipefail
 cd "$(dirname "$0")"
 port="${PARLEY_KAFKA_PORT:-9092}"
@@ -19,7 +20,7 @@ stop() {
         kill -9 "$(cat "$dir/pid")" 2>/dev/null || true
         echo "kafka.sh: stopped the broker on 127.0.0.1:$port"
     fi
-    rm -f "$dir/pid"
+    rm -rf "$dir" # what start made: data, log, class path
 }
 
 start() {

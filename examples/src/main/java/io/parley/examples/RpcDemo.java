@@ -69,7 +69,7 @@ public final class RpcDemo {
 
         // Two brokers on one URI: two separate connections, as a server and a client in two processes would have.
         try (Broker server = Broker.connect(uri); Broker client = Broker.connect(uri)) {
-            out.println("Parley RPC demo on " + uri + " (transport: " + client.transportName()
+            out.println("Parley RPC demo on " + withoutCredentials(uri) + " (transport: " + client.transportName()
                     + "), server and client on two connections");
 
             // ---- The server: each handler's return value is its reply.
@@ -192,5 +192,10 @@ public final class RpcDemo {
         boolean ok = expected.equals(got);
         out.println("   -> " + got + (ok ? "   [ok]" : "   [FAIL: expected " + expected + "]"));
         return ok ? 0 : 1;
+    }
+
+    /** The URI as it may be printed: user and password replaced, as Parley's own messages do. */
+    static String withoutCredentials(String uri) {
+        return uri.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1***@");
     }
 }

@@ -27,6 +27,14 @@ class RpcDemoTest {
     }
 
     @Test
+    void theBannerNeverShowsTheCredentialsOfTheUri() {
+        assertEquals("amqp://***@127.0.0.1:5672/vhost", RpcDemo.withoutCredentials("amqp://guest:s3cret@127.0.0.1:5672/vhost"));
+        assertEquals("redis://***@host:6379/0", RpcDemo.withoutCredentials("redis://:s3cret@host:6379/0"));
+        assertEquals("nats://127.0.0.1:4222", RpcDemo.withoutCredentials("nats://127.0.0.1:4222"));
+        assertEquals("memory://demo", RpcDemo.withoutCredentials("memory://demo"));
+    }
+
+    @Test
     void failsWhenTheTransportDoesNotWork() throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         int status = RpcDemo.run("deaf://", new PrintStream(printed, true, StandardCharsets.UTF_8));

@@ -187,6 +187,32 @@ class RedisInteropIT {
     }
 
     @Test
+    void propanBytesKeepAnEmptyContentTypeBothWays() throws Exception {
+        String service = prefix + "propan-bytes";
+        List<String> contentTypes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        connect().subscribe(service, Message.class, message -> {
+            contentTypes.add(String.valueOf(message.contentType()));
+            return message.body(byte[].class); // bytes back: no content type
+        });
+        String inbox = prefix + "inbox-" + UUID.randomUUID();
+        BlockingQueue<byte[]> replies = new LinkedBlockingQueue<>();
+        peerSubscribe(inbox, replies::add);
+
+        // what Propan writes for a bytes body: an empty content type
+        String request = JSON.writeValueAsString(Map.of("data", "raw bytes",
+                "headers", Map.of("content-type", ""), "reply_to", inbox));
+        peerPublish(service, request.getBytes(StandardCharsets.UTF_8));
+
+        byte[] raw = replies.poll(10, TimeUnit.SECONDS);
+        assertNotNull(raw, "the Parley handler replied on reply_to");
+        assertEquals(List.of("null"), contentTypes, "an empty content type is bytes to Parley");
+        JsonNode reply = JSON.readTree(raw);
+        assertEquals("raw bytes", reply.path("data").asText());
+        assertTrue(reply.path("headers").has("content-type"), "Propan reads bytes only with the key: " + reply);
+        assertEquals("", reply.path("headers").path("content-type").asText());
+    }
+
+    @Test
     void fastStreamJsonRequestGetsAFastStreamJsonReply() throws Exception {
         String service = prefix + "fs05";
         connect().subscribe(service, String.class, body -> body.toUpperCase());

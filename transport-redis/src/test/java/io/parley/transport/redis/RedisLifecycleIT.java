@@ -79,6 +79,16 @@ class RedisLifecycleIT {
     }
 
     @Test
+    void aPasswordForAServerWithoutOneIsRefusedNotIgnored() {
+        // redis://:password@ against a server whose default user needs none: HELLO 2 AUTH let it in silently
+        ConnectionException e = assertThrows(ConnectionException.class, () -> Broker.connect(
+                RedisTestSupport.URI.replace("redis://", "redis://:hunter2@")));
+        assertTrue(e.getMessage().contains("refused the credentials") && e.getMessage().contains("has none"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    }
+
+    @Test
     void redisSubscriptionPropertiesAreRefusedNotIgnored() {
         try (Broker broker = Broker.connect(RedisTestSupport.URI)) {
             ConfigurationException e = assertThrows(ConfigurationException.class, () -> broker.subscribe("x", String.class,

@@ -135,6 +135,10 @@ public final class EnvelopeCodec {
         wireHeaders(envelope, !propan).forEach(headers::put);
         if (propan) {
             root.put("reply_to", envelope.replyTo() == null ? "" : envelope.replyTo());
+            if (envelope.contentType() == null) {
+                // Propan marks bytes with an empty content type; without the key its reader decodes them as text
+                headers.put(Envelope.CONTENT_TYPE, "");
+            }
         }
         try {
             return JSON.writeValueAsBytes(root);

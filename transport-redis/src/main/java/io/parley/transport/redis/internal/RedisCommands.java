@@ -86,6 +86,11 @@ final class RedisCommands implements AutoCloseable {
             return new ConnectionException("Redis at " + redactedUri + " refused the credentials (" + what
                     + "); check the user and password of the URI", e);
         }
+        if (String.valueOf(e.getMessage()).contains("without any password configured")) {
+            return new ConnectionException("Redis at " + redactedUri + " refused the credentials (" + what + "): the URI"
+                    + " gives a password but the server's default user has none; remove the password from the URI, or"
+                    + " check that this is the Redis you meant (its requirepass or ACL)", e);
+        }
         if (e instanceof JedisConnectionException && timedOut(e)) {
             return new ConnectionException("Redis at " + redactedUri + " did not answer " + what + " within "
                     + timeoutMillis + " ms (redis.timeout-ms): it is frozen, overloaded or cut off. It may still have"

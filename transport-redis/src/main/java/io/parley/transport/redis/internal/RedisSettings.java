@@ -6,7 +6,6 @@ import io.parley.transport.redis.RedisProperties;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.RedisProtocol;
 
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
@@ -67,8 +66,11 @@ final class RedisSettings {
     JedisClientConfig clientConfig(String clientName) {
         // CLIENT SETNAME refuses spaces and newlines, which a destination name may hold
         String safeName = clientName.replaceAll("[^!-~]", "_");
+        // no protocol: no HELLO, so the server's RESP2 (the raw stream replies are parsed in that shape),
+        // and the credentials go as AUTH [user] password, which Redis refuses when the password is wrong,
+        // or when the URI gives one that a server without passwords does not expect (HELLO 2 AUTH would
+        // let any password in as the default user: a misconfiguration nobody would see)
         DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
-                .protocol(RedisProtocol.RESP2) // the raw stream replies are parsed in their RESP2 shape
                 .connectionTimeoutMillis(timeoutMillis)
                 .socketTimeoutMillis(timeoutMillis)
                 .database(database)

@@ -9,3 +9,8 @@ cd "$(dirname "$0")/.."
 source scripts/environment.sh
 
 mvn -B -ntp -Dstyle.color=never verify "$@"
+
+# The published artifacts (jars, sources, javadoc, POMs) build byte for byte the same twice.
+if [ $# -eq 0 ]; then
+    bash scripts/reproducible.sh
+fi

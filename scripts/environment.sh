@@ -2,17 +2,7 @@
 # On a fresh Debian machine as root it installs what is missing from Debian's packages and starts the
 # brokers that are not answering (the packages' own service start does not work in a container).
 # Elsewhere it says what is missing. The messages name the calling script.
-me="scripts/$(basename "$0")"
-
-# A fresh Debian machine (root) gets Java 17 and Maven from its packages; elsewhere, say what is missing.
-if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
-    else
-        echo "$me: Maven 3.8+ (mvn) and a Java 17+ JDK (javac) must be on the PATH." >&2
-        exit 127
-    fi
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 
 # Brokers. The transports' *IT tests talk to real brokers: RabbitMQ on 127.0.0.1:5672 (guest/guest),
 # NATS with JetStream on 127.0.0.1:4222 and Redis on 127.0.0.1:6379 (override with PARLEY_RABBIT_URI,
@@ -27,6 +17,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the TLS tests make their own CA with it
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "$me: installing ${missing[*]}"
@@ -38,19 +29,23 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian's packages cannot start their services in a container, so start any that is not answering.
 if [ -z "${PARLEY_REDIS_URI:-}" ] && ! port_open 6379; then
-    echo "$me: starting redis-server on 127.0.0.1:6379"
+    echo "$me: starting redis-server on 127.0.0.1:6379 (it keeps running; stop it with: redis-cli -p 6379 shutdown nosave)"
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
     wait_port 6379 20 redis-server
 fi
 if [ -z "${PARLEY_NATS_URI:-}" ] && ! port_open 4222; then
-    echo "$me: starting nats-server (JetStream) on 127.0.0.1:4222"
+    echo "$me: starting nats-server (JetStream) on 127.0.0.1:4222 (it keeps running; stop it with: pkill -f 'nats-server -a 127.0.0.1 -p 4222')"
     mkdir -p /tmp/parley-nats-js
     nohup nats-server -a 127.0.0.1 -p 4222 -js -sd /tmp/parley-nats-js >/tmp/parley-nats-server.log 2>&1 &
     wait_port 4222 20 nats-server
 fi
 if [ -z "${PARLEY_RABBIT_URI:-}" ] && ! port_open 5672; then
-    echo "$me: starting rabbitmq-server on 127.0.0.1:5672"
-    rabbitmq-server -detached
+    echo "$me: starting rabbitmq-server on 127.0.0.1:5672 (it keeps running; stop it with: rabbitmqctl stop)"
+    # Loopback only: AMQP, the Erlang distribution port (25672) and epmd (4369) listen on 0.0.0.0 unless
+    # told. Debian's wrapper switches to the rabbitmq user with su, which keeps these variables.
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 \
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+        rabbitmq-server -detached
     wait_port 5672 90 rabbitmq-server
 fi
 

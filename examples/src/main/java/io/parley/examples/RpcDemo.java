@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  *
  * <p>Each step prints what it got and whether that was what it expected. The exit status is
  * non-zero when a step did not, so the demo doubles as a smoke test of a transport:
- * {@code mvn -B -q -Pdemo -pl examples -am package -DskipTests -Ddemo.uri=...}.
+ * {@code bash scripts/demo.sh [uri]}, which runs {@code mvn -B -q -Pdemo -pl examples -am package -DskipTests -Ddemo.uri=...}.
  */
 public final class RpcDemo {
 

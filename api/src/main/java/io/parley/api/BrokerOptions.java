@@ -35,6 +35,7 @@ public final class BrokerOptions {
     private final Duration closeTimeout;
     private final Codec codec;
     private final boolean errorDetails;
+    private final TlsOptions tls;
     private final Map<String, String> properties;
 
     private BrokerOptions(Builder b) {
@@ -46,6 +47,7 @@ public final class BrokerOptions {
         this.closeTimeout = b.closeTimeout;
         this.codec = b.codec;
         this.errorDetails = b.errorDetails;
+        this.tls = b.tls;
         this.properties = Map.copyOf(b.properties);
     }
 
@@ -107,6 +109,15 @@ public final class BrokerOptions {
         return errorDetails;
     }
 
+    /**
+     * TLS settings (trust, client certificate for mutual TLS, or an {@code SSLContext}); when given, the
+     * connection uses TLS whatever the URI's scheme. Empty: TLS only when the scheme asks for it
+     * ({@code tls://}, {@code amqps://}, {@code rediss://}), with the JVM's trusted CAs.
+     */
+    public Optional<TlsOptions> tls() {
+        return Optional.ofNullable(tls);
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.transport = transport;
@@ -117,6 +128,7 @@ public final class BrokerOptions {
         b.closeTimeout = closeTimeout;
         b.codec = codec;
         b.errorDetails = errorDetails;
+        b.tls = tls;
         b.properties.putAll(properties);
         return b;
     }
@@ -130,6 +142,7 @@ public final class BrokerOptions {
         private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
         private Codec codec = new JsonCodec();
         private boolean errorDetails;
+        private TlsOptions tls;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -173,6 +186,12 @@ public final class BrokerOptions {
         /** See {@link BrokerOptions#errorDetails()}: send them only to callers you trust. */
         public Builder errorDetails(boolean send) {
             this.errorDetails = send;
+            return this;
+        }
+
+        /** See {@link BrokerOptions#tls()}; {@code null} takes it away. */
+        public Builder tls(TlsOptions tls) {
+            this.tls = tls;
             return this;
         }
 

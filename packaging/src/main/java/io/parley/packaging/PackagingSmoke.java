@@ -21,6 +21,10 @@ public final class PackagingSmoke {
     private static final SubscribeOptions THROW_AWAY = SubscribeOptions.builder()
             .property("rabbit.queue.durable", "false").property("rabbit.queue.auto-delete", "true").build();
 
+    /** A record body: on the module path Jackson reaches it because module-info opens the package to it. */
+    public record Ping(String text) {
+    }
+
     private PackagingSmoke() {
     }
 
@@ -30,9 +34,9 @@ public final class PackagingSmoke {
             String scheme = URI.create(uri).getScheme(); // never the credentials
             try (Broker broker = Broker.connect(uri)) {
                 String destination = "parley-packaging." + UUID.randomUUID();
-                broker.subscribe(destination, String.class, THROW_AWAY, body -> "echo " + body);
-                String reply = broker.rpc().request(destination, "ping", String.class, PATIENT).orElseThrow();
-                System.out.println("OK " + broker.transportName() + " " + reply);
+                broker.subscribe(destination, Ping.class, THROW_AWAY, ping -> new Ping("echo " + ping.text()));
+                Ping reply = broker.rpc().request(destination, new Ping("ping"), Ping.class, PATIENT).orElseThrow();
+                System.out.println("OK " + broker.transportName() + " " + reply.text());
             } catch (RuntimeException e) {
                 failed++;
                 System.out.println("FAILED " + scheme + " " + e);

@@ -37,7 +37,14 @@ public enum Capability {
     AT_LEAST_ONCE("hands the unfinished messages of a dead group member to the others"),
 
     /** The broker checks credentials, so a login can be refused (rule 10.07). */
-    AUTHENTICATION("checks credentials at connect");
+    AUTHENTICATION("checks credentials at connect"),
+
+    /**
+     * The client reaches the broker over TLS with the trust and client certificate of
+     * {@link io.parley.api.BrokerOptions#tls()}, and a failed handshake says why (rules 15.01-15.05). The
+     * environment gives a broker that demands client certificates ({@link KitEnvironment.Builder#tls}).
+     */
+    TLS("connects over TLS, mutual TLS included, with the TLS settings of BrokerOptions");
 
     private final String description;
 

@@ -40,6 +40,7 @@ public final class KitEnvironment {
     private final Duration resumeWithin;
     private final Duration memberTimeout;
     private final Consumer<List<String>> cleanup;
+    private final TlsEndpoint tls;
     private final List<String> used = new CopyOnWriteArrayList<>();
 
     /** Credentials the broker refuses (rule 10.07), and the secret in them that must show up nowhere. */
@@ -50,6 +51,21 @@ public final class KitEnvironment {
             if (secret == null || secret.length() < 4) {
                 throw new IllegalArgumentException("give the refused secret (4 characters or more) to look for");
             }
+        }
+    }
+
+    /**
+     * A broker that speaks TLS only and demands a client certificate (SPEC Section 15).
+     *
+     * @param uri              its URI, on 127.0.0.1 (the host its certificate names)
+     * @param otherHostUri     the same broker by a name its certificate does not carry ({@code localhost})
+     * @param certificates     the CA that signed its certificate and the client certificate it accepts
+     */
+    public record TlsEndpoint(String uri, String otherHostUri, TestCertificates certificates) {
+        public TlsEndpoint {
+            Objects.requireNonNull(uri, "uri");
+            Objects.requireNonNull(otherHostUri, "otherHostUri");
+            Objects.requireNonNull(certificates, "certificates");
         }
     }
 
@@ -70,6 +86,7 @@ public final class KitEnvironment {
         this.resumeWithin = fromEnvironment("PARLEY_TCK_RESUME_MS", b.resumeWithin);
         this.memberTimeout = fromEnvironment("PARLEY_TCK_MEMBER_TIMEOUT_MS", b.memberTimeout);
         this.cleanup = b.cleanup;
+        this.tls = b.tls;
     }
 
     /**
@@ -112,6 +129,11 @@ public final class KitEnvironment {
     /** A login the broker refuses, if the environment gives one. */
     public Optional<RefusedLogin> refusedLogin() {
         return Optional.ofNullable(refusedLogin);
+    }
+
+    /** The TLS broker of the TLS rules, if the environment gives one. */
+    public Optional<TlsEndpoint> tls() {
+        return Optional.ofNullable(tls);
     }
 
     /** The largest body the broker of {@link #uri()} takes, if the environment says. */
@@ -215,6 +237,7 @@ public final class KitEnvironment {
         private Duration resumeWithin = Duration.ofSeconds(10);
         private Duration memberTimeout = Duration.ofSeconds(30);
         private Consumer<List<String>> cleanup;
+        private TlsEndpoint tls;
 
         private Builder(String uri, String transportName) {
             this.uri = Objects.requireNonNull(uri, "uri");
@@ -302,6 +325,16 @@ public final class KitEnvironment {
          */
         public Builder cleanup(Consumer<List<String>> cleanup) {
             this.cleanup = cleanup;
+            return this;
+        }
+
+        /**
+         * The broker of the TLS rules (SPEC Section 15): TLS only, with the server certificate of
+         * {@code certificates} and client certificates required. A transport that cannot use TLS declares
+         * {@link Capability#TLS} lacking instead; one that can must give this, or the rules fail.
+         */
+        public Builder tls(String uri, String otherHostUri, TestCertificates certificates) {
+            this.tls = new TlsEndpoint(uri, otherHostUri, certificates);
             return this;
         }
 

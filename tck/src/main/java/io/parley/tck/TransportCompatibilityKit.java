@@ -13,6 +13,7 @@ import io.parley.api.RequestException;
 import io.parley.api.RequestOptions;
 import io.parley.api.SubscribeOptions;
 import io.parley.api.Subscriber;
+import io.parley.api.TlsOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.DisplayName;
@@ -24,6 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -1415,6 +1420,108 @@ public abstract class TransportCompatibilityKit {
             assertTrue(refused.getMessage().toLowerCase(Locale.ROOT).matches("(?s).*(refus|credential|password|auth|denied|login).*"),
                     "the message must say that the login was refused: " + refused.getMessage());
             log.info("10.07 [{}] a refused login failed in {} ms: {}", env().transportName(), took, refused.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- 15 TLS
+
+    @Nested
+    @Tag("tls")
+    @DisplayName("15 TLS")
+    class Tls {
+
+        private KitEnvironment.TlsEndpoint endpoint() {
+            assumeCapability(Capability.TLS);
+            return env().tls().orElseGet(() -> fail("the environment gives no TLS broker: give one with"
+                    + " KitEnvironment.Builder.tls(...), or declare Capability.TLS lacking with its reason"));
+        }
+
+        private Broker connectWith(String uri, TlsOptions tls) {
+            Broker broker = Broker.connect(uri, env().options().toBuilder().tls(tls).build());
+            brokers.add(broker);
+            return broker;
+        }
+
+        private void assertServes(Broker service, Broker requester) {
+            String destination = env().destination("tls");
+            service.subscribe(destination, String.class, name -> "Hello, " + name);
+            assertEquals("Hello, Ada", ask(requester, destination, "Ada").bodyAsString());
+        }
+
+        /** Connecting fails, typed and soon, with a message that holds {@code words} and no password. */
+        private void assertRefused(String rule, String uri, TlsOptions tls, String words, TestCertificates certificates) {
+            long start = System.nanoTime();
+            ConnectionException refused = assertThrows(ConnectionException.class,
+                    () -> Broker.connect(uri, env().options().toBuilder().tls(tls).build()).close(),
+                    "the connection must fail with ConnectionException");
+            long took = millisSince(start);
+            assertTrue(took <= env().timeout().toMillis(), "the failed handshake took " + took + " ms to be reported");
+            String message = refused.getMessage();
+            assertTrue(message.toLowerCase(Locale.ROOT).contains(words),
+                    "the message must say '" + words + "': " + message);
+            assertFalse(message.contains(new String(certificates.password())), "the message shows a password");
+            log.info("{} [{}] refused in {} ms: {}", rule, env().transportName(), took, message);
+        }
+
+        @Test
+        @DisplayName("15.01 with the CA and a client certificate (stores or PEM files) a request over mutual TLS gets its reply")
+        void required_spec1501_mutualTlsServes() {
+            KitEnvironment.TlsEndpoint tls = endpoint();
+            TestCertificates certificates = tls.certificates();
+            Broker service = connectWith(tls.uri(), certificates.clientOptions());
+            Broker requester = connectWith(tls.uri(), TlsOptions.builder()
+                    .trustCertificates(certificates.caCertificate())
+                    .certificate(certificates.clientCertificate(), certificates.clientKey())
+                    .build());
+            assertServes(service, requester);
+        }
+
+        @Test
+        @DisplayName("15.02 an application's own SSLContext serves the same")
+        void required_spec1502_ownSslContextServes() throws Exception {
+            KitEnvironment.TlsEndpoint tls = endpoint();
+            TestCertificates certificates = tls.certificates();
+            char[] password = certificates.password();
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(KeyStore.getInstance(certificates.trustStore().toFile(), password));
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(KeyStore.getInstance(certificates.clientKeyStore().toFile(), password), password);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
+            Broker service = connectWith(tls.uri(), TlsOptions.of(context));
+            assertServes(service, connectWith(tls.uri(), TlsOptions.of(context)));
+        }
+
+        @Test
+        @DisplayName("15.03 a broker certificate from a CA the client does not trust fails the connect at once, saying so")
+        void required_spec1503_untrustedCertificateIsNamed() {
+            KitEnvironment.TlsEndpoint tls = endpoint();
+            TestCertificates certificates = tls.certificates();
+            // the client certificate is there, only the trust is missing: the JVM's CAs do not know the test CA
+            assertRefused("15.03", tls.uri(), TlsOptions.builder()
+                    .keyStore(certificates.clientKeyStore(), certificates.password()).build(), "not trusted", certificates);
+        }
+
+        @Test
+        @DisplayName("15.04 a broker certificate that does not name the host fails the connect, saying so; only an explicit switch lets it pass")
+        void required_spec1504_hostNameMismatchIsNamed() {
+            KitEnvironment.TlsEndpoint tls = endpoint();
+            TestCertificates certificates = tls.certificates();
+            assertRefused("15.04", tls.otherHostUri(), certificates.clientOptions(), "host name", certificates);
+            TlsOptions unchecked = TlsOptions.builder()
+                    .trustStore(certificates.trustStore(), certificates.password())
+                    .keyStore(certificates.clientKeyStore(), certificates.password())
+                    .hostnameVerification(false).build();
+            assertServes(connectWith(tls.otherHostUri(), unchecked), connectWith(tls.uri(), certificates.clientOptions()));
+        }
+
+        @Test
+        @DisplayName("15.05 without the client certificate a broker demands, the connect fails, saying that one is needed")
+        void required_spec1505_missingClientCertificateIsNamed() {
+            KitEnvironment.TlsEndpoint tls = endpoint();
+            TestCertificates certificates = tls.certificates();
+            assertRefused("15.05", tls.uri(), TlsOptions.builder()
+                    .trustCertificates(certificates.caCertificate()).build(), "client certificate", certificates);
         }
     }
 

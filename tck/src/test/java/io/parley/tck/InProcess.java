@@ -13,6 +13,7 @@ public final class InProcess {
                         + " stop, freeze or share with a member in another process")
                 .lacks(Capability.AT_LEAST_ONCE, "memory:// keeps messages in the JVM: a killed process takes its"
                         + " queues with it")
-                .lacks(Capability.AUTHENTICATION, "memory:// has no login");
+                .lacks(Capability.AUTHENTICATION, "memory:// has no login")
+                .lacks(Capability.TLS, "memory:// has no network connection to protect");
     }
 }

@@ -5,6 +5,8 @@ module io.parley.transport.kafka {
     requires org.slf4j;
 
     exports io.parley.transport.kafka;
+    // kafka-clients instantiates the TLS engine factory (ssl.engine.factory.class) by reflection
+    exports io.parley.transport.kafka.internal to kafka.clients;
 
     provides io.parley.spi.TransportProvider with io.parley.transport.kafka.internal.KafkaTransportProvider;
 }

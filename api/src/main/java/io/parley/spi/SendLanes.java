@@ -110,6 +110,7 @@ public final class SendLanes implements AutoCloseable {
             lane.join(Math.max(0, deadline - System.nanoTime()));
         }
         for (Lane lane : lanes) {
+            lane.halted = true; // before the interrupt: a send it ends must not let the lane take the next one
             lane.thread.interrupt();
             lane.failLeft(drain);
         }
@@ -137,6 +138,7 @@ public final class SendLanes implements AutoCloseable {
         private final AtomicLong left = new AtomicLong(); // sends that left the lane: its progress
         private volatile long stalledAt = -1; // the progress at which a send last gave up waiting
         private volatile boolean stopping;
+        private volatile boolean halted;
 
         Lane(String threadName) {
             this.thread = new Thread(this, threadName);
@@ -152,6 +154,11 @@ public final class SendLanes implements AutoCloseable {
                     task = queue.poll(100, TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
                     return; // closed: close() fails what is left
+                }
+                if (task != null && halted) { // taken after close() gave up on the lane: not sent
+                    task.result.completeExceptionally(new BrokerClosedException("The transport closed before this"
+                            + " send was made (" + name + ")"));
+                    return;
                 }
                 if (task != null) {
                     task.run();

@@ -4,9 +4,11 @@ import io.parley.api.BrokerOptions;
 import io.parley.api.ConnectionException;
 import io.parley.api.TlsOptions;
 
+import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
 import java.security.GeneralSecurityException;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateExpiredException;
@@ -88,18 +90,48 @@ public final class TlsSupport {
         if (all.contains("certificate_required") || all.contains("bad_certificate")
                 || all.contains("received fatal alert: unknown_ca") || all.contains("certificate_unknown")
                 && all.contains("received fatal alert")) {
-            return Optional.of("TLS: " + where + " refused the handshake: it requires a client certificate"
-                    + " (mutual TLS) signed by a CA it trusts; give one with TlsOptions.keyStore(...) or"
-                    + " certificate(chain.pem, key.pem)");
+            return Optional.of(missingClientCertificate(host));
         }
         if (all.contains("unrecognized ssl message") || all.contains("plaintext connection")) {
-            return Optional.of("TLS: " + where + " does not speak TLS on this port; use its TLS port, or a"
-                    + " plain URI without TLS options");
+            return Optional.of(notTls(host));
         }
         if (tls && (failure instanceof SSLException || hasSslCause(failure))) {
             return Optional.of("TLS: the handshake with " + where + " failed (" + firstSslMessage(failure) + ")");
         }
         return Optional.empty();
+    }
+
+    /** The sentence for a broker that offers no TLS on the port where the client asked for it. */
+    public static String notTls(String host) {
+        return "TLS: " + (host == null ? "the broker" : "the broker at " + host)
+                + " does not speak TLS on this port; use its TLS port, or a plain URI without TLS options";
+    }
+
+    /** The sentence for a plain connection to a broker that takes TLS only. */
+    public static String tlsRequired(String host) {
+        return "TLS: " + (host == null ? "the broker" : "the broker at " + host)
+                + " requires TLS; use the URI's TLS scheme, or give BrokerOptions.tls(...)";
+    }
+
+    /**
+     * Whether, in this finished handshake, the broker asked for a client certificate and the client
+     * showed none. In TLS 1.3 the client's side of the handshake ends before the broker has judged it, so
+     * a broker that demands a certificate closes the connection after the handshake, and the client
+     * mostly sees a reset or an end of stream instead of the {@code certificate_required} alert: a
+     * transport that sees this session followed by such a close reports it with
+     * {@link #missingClientCertificate(String)}. (On the client side the peer's signature algorithms come
+     * from the certificate request only.)
+     */
+    public static boolean clientCertificateAskedButNotShown(SSLSession session) {
+        return session.getLocalCertificates() == null && session instanceof ExtendedSSLSession extended
+                && extended.getPeerSupportedSignatureAlgorithms().length > 0;
+    }
+
+    /** The sentence for a broker that wants a client certificate it did not get. */
+    public static String missingClientCertificate(String host) {
+        return "TLS: " + (host == null ? "the broker" : "the broker at " + host) + " refused the handshake: it"
+                + " requires a client certificate (mutual TLS) signed by a CA it trusts; give one with"
+                + " TlsOptions.keyStore(...) or certificate(chain.pem, key.pem)";
     }
 
     /** {@code failure} as a {@link ConnectionException} that says what failed, when it is a TLS failure. */

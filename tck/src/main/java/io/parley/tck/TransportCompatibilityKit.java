@@ -46,7 +46,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,6 +65,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -1420,6 +1425,410 @@ public abstract class TransportCompatibilityKit {
             assertTrue(refused.getMessage().toLowerCase(Locale.ROOT).matches("(?s).*(refus|credential|password|auth|denied|login).*"),
                     "the message must say that the login was refused: " + refused.getMessage());
             log.info("10.07 [{}] a refused login failed in {} ms: {}", env().transportName(), took, refused.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- 13 lifecycle and failures
+
+    @Nested
+    @DisplayName("13 Lifecycle and failures")
+    class LifecycleAndFailures {
+
+        private static final String UUID4 = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+
+        private RequestOptions patientMany() {
+            return RequestOptions.builder().timeout(env().timeout().multipliedBy(3)).build();
+        }
+
+        @Test
+        @DisplayName("13.01 failing and undecodable messages free their handler slots: after 40 of each at concurrency 2, the subscription still answers")
+        void required_spec1301_failuresFreeTheirSlots() throws Exception {
+            String destination = env().destination("slots");
+            server().subscribe(destination, Order.class, SubscribeOptions.builder().concurrency(2).build(), order -> {
+                if (order.quantity() < 0) {
+                    throw new IllegalArgumentException("negative quantity");
+                }
+                return order.id();
+            });
+            List<CompletableFuture<Message>> failing = new ArrayList<>();
+            RequestOptions options = RequestOptions.builder().timeout(env().timeout().multipliedBy(3)).build();
+            for (int i = 0; i < 40; i++) {
+                failing.add(client().rpc().requestAsync(destination, new Order("bad-" + i, -1, List.of(), Map.of()), options));
+                failing.add(client().rpc().requestAsync(destination, "not an order " + i, options));
+            }
+            int failed = 0;
+            for (CompletableFuture<Message> future : failing) {
+                try {
+                    get(future);
+                } catch (RemoteHandlerException e) {
+                    failed++;
+                }
+            }
+            assertEquals(80, failed, "every failing request gets an error reply");
+            assertEquals("ok-1", ask(client(), destination, new Order("ok-1", 1, List.of(), Map.of())).body(String.class));
+        }
+
+        @Test
+        @DisplayName("13.02 with default options a blocking request throws on a remote error, on no responders and when its broker closes; only a timeout is no answer")
+        void required_spec1302_defaultOptionsThrowOnFailures() throws Exception {
+            String failing = env().destination("default-fails");
+            server().subscribe(failing, String.class, body -> {
+                throw new IllegalStateException("boom");
+            });
+            // default request options; the broker's request timeout is the kit's, so a wrong "no answer" is quick
+            Broker caller = env().connect(b -> b.requestTimeout(env().timeout()));
+            brokers.add(caller);
+            assertThrows(RemoteHandlerException.class, () -> caller.rpc().request(failing, "x"));
+            if (env().supports(Capability.NO_RESPONDERS)) {
+                RequestException none = assertThrows(RequestException.class,
+                        () -> caller.rpc().request(env().destination("nobody"), "x"));
+                assertEquals(RequestException.Reason.NO_RESPONDERS, none.reason());
+            }
+            String slow = env().destination("default-closed");
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch gate = gate();
+            server().subscribe(slow, String.class, body -> {
+                started.countDown();
+                gate.await();
+                return "late";
+            });
+            Broker requester = connect();
+            CompletableFuture<Optional<Message>> waiting = CompletableFuture.supplyAsync(() -> requester.rpc().request(slow, "x"));
+            assertTrue(await(started), "the handler did not start");
+            requester.close();
+            ExecutionException closed = assertThrows(ExecutionException.class,
+                    () -> waiting.get(env().slack().toMillis() * 2, TimeUnit.MILLISECONDS));
+            assertTrue(closed.getCause() instanceof RequestException r && r.reason() == RequestException.Reason.CLOSED,
+                    "a blocking request whose broker closed must throw CLOSED, not return no answer: " + closed.getCause());
+        }
+
+        @Test
+        @DisplayName("13.03 close() waits for a running handler, but no longer than closeTimeout")
+        void required_spec1303_closeIsBoundedBothWays() throws Exception {
+            Duration closeTimeout = Duration.ofSeconds(1);
+            Broker service = env().connect(b -> b.closeTimeout(closeTimeout));
+            brokers.add(service);
+            String destination = env().destination("never-ends");
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch gate = gate();
+            service.subscribe(destination, String.class, body -> {
+                started.countDown();
+                gate.await(); // opened only after the test: the handler outlives close()
+                return null;
+            });
+            get(client().publish(destination, "x"));
+            assertTrue(await(started), "the handler did not start");
+            long start = System.nanoTime();
+            service.close();
+            long took = millisSince(start);
+            assertTrue(took >= closeTimeout.toMillis() - 50, "close() returned after " + took
+                    + " ms, without waiting for the running handler (closeTimeout " + closeTimeout.toMillis() + " ms)");
+            assertTrue(took <= closeTimeout.plus(env().timeout()).toMillis(), "close() took " + took
+                    + " ms with a handler that never ends (closeTimeout " + closeTimeout.toMillis() + " ms)");
+        }
+
+        @Test
+        @DisplayName("13.04 Subscriber.close() stops its deliveries; the other subscriptions to the destination keep theirs")
+        void required_spec1304_subscriberCloseStopsOnlyItself() throws Exception {
+            String destination = env().destination("unsubscribe");
+            AtomicInteger first = new AtomicInteger();
+            AtomicInteger second = new AtomicInteger();
+            AtomicInteger otherGroup = new AtomicInteger();
+            Subscriber closing = server().subscribe(destination, String.class, SubscribeOptions.group("g"), body -> {
+                first.incrementAndGet();
+                return null;
+            });
+            Broker member = connect();
+            member.subscribe(destination, String.class, SubscribeOptions.group("g"), body -> {
+                second.incrementAndGet();
+                return null;
+            });
+            boolean fanOut = env().supports(Capability.FAN_OUT);
+            if (fanOut) {
+                member.subscribe(destination, String.class, SubscribeOptions.group("other"), body -> {
+                    otherGroup.incrementAndGet();
+                    return null;
+                });
+            }
+            closing.close();
+            assertFalse(closing.isActive(), "a closed subscriber must say it is not active");
+            int before = first.get();
+            for (int i = 0; i < 20; i++) {
+                get(client().publish(destination, "m" + i));
+            }
+            awaitTrue("the remaining member handled all 20 messages (it has " + second.get() + ")", () -> second.get() >= 20);
+            if (fanOut) {
+                awaitTrue("the other group handled all 20 messages (it has " + otherGroup.get() + ")",
+                        () -> otherGroup.get() >= 20);
+            }
+            assertStaysEqual("a closed subscriber must handle nothing more", before, first);
+        }
+
+        @Test
+        @DisplayName("13.05 many replies: an error ends the stream with RemoteHandlerException; a finished stream frees its entry; noTimeout() ends at the sentinel")
+        void required_spec1305_manyRepliesEndCleanly() throws Exception {
+            String destination = env().destination("many-fails");
+            server().subscribe(destination, Integer.class, count -> IntStream.rangeClosed(1, count).mapToObj(i -> {
+                if (i == 3) {
+                    throw new IllegalStateException("part 3 failed");
+                }
+                return "part " + i;
+            }));
+            List<String> got = new ArrayList<>();
+            try (Stream<Message> replies = client().rpc().requestMany(destination, 5, patientMany())) {
+                RemoteHandlerException e = assertThrows(RemoteHandlerException.class,
+                        () -> replies.forEach(m -> got.add(m.bodyAsString())),
+                        "an error reply inside the stream must end it with RemoteHandlerException");
+                assertEquals(500, e.code());
+            }
+            assertEquals(List.of("part 1", "part 2"), got);
+            awaitTrue("the failed stream's pending entry is freed", () -> client().rpc().pendingRequests() == 0);
+
+            String parts = env().destination("many-forever");
+            server().subscribe(parts, Integer.class, count -> IntStream.rangeClosed(1, count).mapToObj(i -> "p" + i));
+            CompletableFuture<List<String>> all = CompletableFuture.supplyAsync(() -> {
+                try (Stream<Message> replies = client().rpc().requestMany(parts, 3,
+                        RequestOptions.builder().noTimeout().build())) {
+                    return replies.map(Message::bodyAsString).collect(Collectors.toList());
+                }
+            });
+            assertEquals(List.of("p1", "p2", "p3"), all.get(env().timeout().toMillis(), TimeUnit.MILLISECONDS));
+            awaitTrue("the finished stream's pending entry is freed", () -> client().rpc().pendingRequests() == 0);
+        }
+
+        @Test
+        @DisplayName("13.06 a handler's CompletionStage is awaited and its failure is an error reply; an Iterator is many replies")
+        void required_spec1306_asyncAndIteratorResults() throws Exception {
+            String later = env().destination("async");
+            Executor delayed = CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS);
+            server().subscribe(later, String.class, body -> CompletableFuture.supplyAsync(() -> "later " + body, delayed));
+            assertEquals("later x", ask(client(), later, "x").bodyAsString());
+
+            String failing = env().destination("async-fails");
+            server().subscribe(failing, String.class, body -> CompletableFuture.supplyAsync(() -> {
+                throw new IllegalStateException("async boom");
+            }, delayed));
+            RemoteHandlerException e = assertThrows(RemoteHandlerException.class, () -> ask(client(), failing, "x"));
+            assertEquals(500, e.code());
+
+            String iterated = env().destination("iterator");
+            server().subscribe(iterated, Integer.class, count -> IntStream.rangeClosed(1, count).mapToObj(i -> "i" + i).iterator());
+            try (Stream<Message> replies = client().rpc().requestMany(iterated, 3, patientMany())) {
+                assertEquals(List.of("i1", "i2", "i3"), replies.map(Message::bodyAsString).collect(Collectors.toList()));
+            }
+        }
+
+        @Test
+        @DisplayName("13.07 a request beyond maxPendingRequests fails at once with TOO_MANY_PENDING and is not sent")
+        void required_spec1307_pendingBoundRefusesAndDoesNotSend() throws Exception {
+            String destination = env().destination("bound");
+            AtomicInteger handled = new AtomicInteger();
+            CountDownLatch gate = gate();
+            server().subscribe(destination, String.class, body -> {
+                handled.incrementAndGet();
+                gate.await();
+                return body;
+            });
+            Broker requester = env().connect(b -> b.maxPendingRequests(2));
+            brokers.add(requester);
+            CompletableFuture<Message> one = requester.rpc().requestAsync(destination, "1", patient());
+            CompletableFuture<Message> two = requester.rpc().requestAsync(destination, "2", patient());
+            awaitTrue("both requests reached the handler", () -> handled.get() == 2);
+            long start = System.nanoTime();
+            CompletableFuture<Message> three = requester.rpc().requestAsync(destination, "3", patient());
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> three.get(env().slack().toMillis(), TimeUnit.MILLISECONDS));
+            assertTrue(millisSince(start) <= env().slack().toMillis());
+            assertTrue(refused.getCause() instanceof RequestException r && r.reason() == RequestException.Reason.TOO_MANY_PENDING,
+                    "expected TOO_MANY_PENDING: " + refused.getCause());
+            gate.countDown();
+            assertEquals("1", get(one).bodyAsString());
+            assertEquals("2", get(two).bodyAsString());
+            assertStaysEqual("the refused request must not be sent", 2, handled);
+        }
+
+        @Test
+        @DisplayName("13.08 handlers run on the executor the broker or the subscription is given")
+        void required_spec1308_configuredExecutorsRunHandlers() throws Exception {
+            ExecutorService brokerPool = Executors.newFixedThreadPool(2, named("kit-broker-pool"));
+            ExecutorService subscriptionPool = Executors.newFixedThreadPool(2, named("kit-subscription-pool"));
+            try {
+                Broker service = env().connect(b -> b.handlerExecutor(brokerPool));
+                brokers.add(service);
+                String onBroker = env().destination("broker-pool");
+                String onSubscription = env().destination("subscription-pool");
+                service.subscribe(onBroker, String.class, body -> Thread.currentThread().getName());
+                service.subscribe(onSubscription, String.class, SubscribeOptions.builder().executor(subscriptionPool).build(),
+                        body -> Thread.currentThread().getName());
+                assertTrue(ask(client(), onBroker, "x").bodyAsString().startsWith("kit-broker-pool"),
+                        "the broker's handlerExecutor must run its handlers");
+                assertTrue(ask(client(), onSubscription, "x").bodyAsString().startsWith("kit-subscription-pool"),
+                        "the subscription's executor must run its handler");
+                service.close();
+            } finally {
+                brokerPool.shutdownNow();
+                subscriptionPool.shutdownNow();
+            }
+        }
+
+        @Test
+        @DisplayName("13.09 the correlation ids Parley makes are random UUIDs (version 4)")
+        void required_spec1309_correlationIdsAreUuid4() throws Exception {
+            String destination = env().destination("ids");
+            List<String> ids = new CopyOnWriteArrayList<>();
+            server().subscribe(destination, String.class, message -> null);
+            String seen = env().destination("ids-seen");
+            server().subscribe(seen, Message.class, message -> {
+                ids.add(message.correlationId());
+                return null;
+            });
+            ask(client(), seen, "request");
+            get(client().publish(seen, "publish"));
+            awaitTrue("both messages arrived", () -> ids.size() == 2);
+            for (String id : ids) {
+                assertTrue(id != null && id.matches(UUID4), "not a UUID4: " + id);
+            }
+            assertNotEquals(ids.get(0), ids.get(1));
+        }
+
+        @Test
+        @DisplayName("13.10 after close() no thread the broker started is left running")
+        void required_spec1310_noThreadsAfterClose() throws Exception {
+            Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+            Broker broker = env().connect();
+            String destination = env().destination("threads");
+            broker.subscribe(destination, String.class, body -> body);
+            broker.subscribe(destination + ".g", String.class, SubscribeOptions.group("g"), body -> body);
+            assertEquals("x", broker.rpc().request(destination, "x", patient()).orElseThrow().bodyAsString());
+            get(broker.publish(destination + ".g", "y"));
+            broker.close();
+            long deadline = System.nanoTime() + env().timeout().toNanos();
+            List<String> left;
+            do {
+                left = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> !before.contains(t) && t.isAlive())
+                        .map(Thread::getName)
+                        .filter(name -> !name.startsWith("ForkJoinPool.commonPool")) // the JDK's, not the broker's
+                        .sorted().collect(Collectors.toList());
+                if (left.isEmpty()) {
+                    break;
+                }
+                Thread.sleep(20);
+            } while (System.nanoTime() < deadline);
+            assertEquals(List.of(), left, "threads still running " + env().timeout() + " after close()");
+        }
+
+        @Test
+        @DisplayName("13.11 a request the broker cannot take ends at once with SEND_FAILED, not at its timeout")
+        void required_spec1311_failedSendEndsAtOnce() {
+            Long limit = env().bodyLimit().orElse(null);
+            assumeTrue(limit != null && limit < 64L * 1024 * 1024, "the environment gives no body limit the kit can exceed");
+            String destination = env().destination("too-large");
+            echo(destination);
+            byte[] body = new byte[(int) (limit + 1)];
+            long start = System.nanoTime();
+            RequestException e = assertThrows(RequestException.class, () -> client().rpc().request(destination, body,
+                    RequestOptions.builder().timeout(env().timeout().multipliedBy(3)).throwOnTimeout().build()));
+            assertEquals(RequestException.Reason.SEND_FAILED, e.reason(), e.getMessage());
+            assertTrue(millisSince(start) <= env().timeout().toMillis(), "the failed send waited " + millisSince(start) + " ms");
+            assertEquals("still", ask(client(), destination, "still").bodyAsString());
+        }
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    // ---------------------------------------------------------------- 14 one connection, many subscriptions
+
+    @Nested
+    @DisplayName("14 One connection, many subscriptions")
+    class OneConnectionManySubscriptions {
+
+        @Test
+        @DisplayName("14.01 on one Broker and one destination, a two-member group gets each message once and each subscriber without a group gets every one")
+        void required_spec1401_manySubscriptionsOnOneDestination() throws Exception {
+            String destination = env().destination("shared");
+            Map<String, AtomicInteger> group = new ConcurrentHashMap<>();
+            AtomicInteger groupTotal = new AtomicInteger();
+            for (int member = 0; member < 2; member++) {
+                server().subscribe(destination, String.class, SubscribeOptions.group("g"), body -> {
+                    group.computeIfAbsent(body, k -> new AtomicInteger()).incrementAndGet();
+                    groupTotal.incrementAndGet();
+                    return null;
+                });
+            }
+            boolean fanOut = env().supports(Capability.FAN_OUT);
+            List<AtomicInteger> alone = List.of(new AtomicInteger(), new AtomicInteger());
+            if (fanOut) {
+                for (AtomicInteger count : alone) {
+                    server().subscribe(destination, String.class, body -> {
+                        count.incrementAndGet();
+                        return null;
+                    });
+                }
+            }
+            int messages = 20;
+            for (int i = 0; i < messages; i++) {
+                get(client().publish(destination, "m" + i));
+            }
+            awaitTrue("the group handled " + messages + " messages (it has " + groupTotal.get() + ")",
+                    () -> groupTotal.get() >= messages);
+            if (fanOut) {
+                for (AtomicInteger count : alone) {
+                    awaitTrue("each subscriber without a group got all " + messages + " (one has " + count.get() + ")",
+                            () -> count.get() >= messages);
+                }
+            }
+            assertStaysEqual("the group handles each message once", messages, groupTotal);
+            assertEquals(messages, group.size());
+            if (fanOut) {
+                for (AtomicInteger count : alone) {
+                    assertEquals(messages, count.get(), "a subscriber without a group gets each message once");
+                }
+            }
+        }
+
+        @Test
+        @DisplayName("14.02 a subscription held at its concurrency limit does not stall its Broker: it still publishes, requests and serves")
+        void required_spec1402_busySubscriptionStallsNothingElse() throws Exception {
+            String busy = env().destination("busy");
+            AtomicInteger handled = new AtomicInteger();
+            CountDownLatch gate = gate();
+            server().subscribe(busy, String.class, SubscribeOptions.builder().concurrency(1).build(), body -> {
+                gate.await();
+                handled.incrementAndGet();
+                return null;
+            });
+            for (int i = 0; i < 5; i++) {
+                get(client().publish(busy, "held " + i));
+            }
+            String served = env().destination("served");
+            echo(served);
+            String elsewhere = env().destination("elsewhere");
+            client().subscribe(elsewhere, String.class, body -> "from the client: " + body);
+            BlockingList published = new BlockingList();
+            String inbox = env().destination("inbox");
+            client().subscribe(inbox, Message.class, message -> {
+                published.add(message);
+                return null;
+            });
+            long start = System.nanoTime();
+            assertEquals("ping", ask(client(), served, "ping").bodyAsString(), "the busy Broker must still serve");
+            assertEquals("from the client: ping", ask(server(), elsewhere, "ping").bodyAsString(),
+                    "the busy Broker must still request");
+            get(server().publish(inbox, "note"));
+            assertEquals("note", published.take(env().timeout()).bodyAsString(), "the busy Broker must still publish");
+            log.info("14.02 [{}] served, requested and published in {} ms beside a full subscription",
+                    env().transportName(), millisSince(start));
+            gate.countDown();
+            awaitTrue("the held messages were all handled once the handler was free (" + handled.get() + " of 5)",
+                    () -> handled.get() == 5);
         }
     }
 

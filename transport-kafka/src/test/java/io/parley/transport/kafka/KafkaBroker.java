@@ -2,6 +2,7 @@ package io.parley.transport.kafka;
 
 import io.parley.tck.BrokerControl;
 import io.parley.tck.BrokerProcess;
+import io.parley.tck.TestCertificates;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
@@ -26,7 +27,8 @@ import java.util.stream.Stream;
  *
  * <p>Besides its PLAINTEXT listener each has a SASL_PLAINTEXT listener with PLAIN and one user,
  * {@link #SASL_USER}/{@link #SASL_PASSWORD} (authentication only, no authorizer): for the refused-login
- * rule and the SASL test.
+ * rule and the SASL test. The private one also has an SSL listener that demands client certificates
+ * (mutual TLS), with the server certificate of {@link TestCertificates#shared()}: for the TLS rules.
  */
 public final class KafkaBroker implements AutoCloseable {
 
@@ -42,13 +44,16 @@ public final class KafkaBroker implements AutoCloseable {
     private final int port;
     private final int saslPort;
     private final int controllerPort;
+    /** The SSL listener's port, 0 without one. */
+    private final int sslPort;
     private final BrokerProcess process;
 
-    private KafkaBroker(String name) throws Exception {
+    private KafkaBroker(String name, boolean tls) throws Exception {
         this.dir = Files.createTempDirectory("parley-kafka-");
         this.port = BrokerProcess.freePort();
         this.saslPort = BrokerProcess.freePort();
         this.controllerPort = BrokerProcess.freePort();
+        this.sslPort = tls ? BrokerProcess.freePort() : 0;
         this.process = new BrokerProcess(name, uri(), port,
                 () -> java("kafka.Kafka", dir.resolve("server.properties").toString()))
                 .readyWhen(this::answersAdmin)
@@ -61,7 +66,7 @@ public final class KafkaBroker implements AutoCloseable {
             return EXTERNAL;
         }
         if (shared == null) {
-            shared = startStoppedAtExit("kafka-shared");
+            shared = startStoppedAtExit("kafka-shared", false);
         }
         return shared.uri();
     }
@@ -69,13 +74,13 @@ public final class KafkaBroker implements AutoCloseable {
     /** The private broker the fault tests break, started on first use; never the shared one. */
     static synchronized KafkaBroker controlled() throws Exception {
         if (controlled == null) {
-            controlled = startStoppedAtExit("kafka-controlled");
+            controlled = startStoppedAtExit("kafka-controlled", true);
         }
         return controlled;
     }
 
-    private static KafkaBroker startStoppedAtExit(String name) throws Exception {
-        KafkaBroker broker = new KafkaBroker(name);
+    private static KafkaBroker startStoppedAtExit(String name, boolean tls) throws Exception {
+        KafkaBroker broker = new KafkaBroker(name, tls);
         broker.format();
         broker.process.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -97,6 +102,27 @@ public final class KafkaBroker implements AutoCloseable {
         return "kafka://127.0.0.1:" + saslPort;
     }
 
+    /**
+     * The SSL listener (TLS only, client certificates required) on 127.0.0.1, the address its certificate
+     * names; the private broker only.
+     */
+    String tlsUri() {
+        requireTls();
+        return "kafka://127.0.0.1:" + sslPort;
+    }
+
+    /** The SSL listener by a name its certificate does not carry. */
+    String tlsOtherHostUri() {
+        requireTls();
+        return "kafka://localhost:" + sslPort;
+    }
+
+    private void requireTls() {
+        if (sslPort == 0) {
+            throw new IllegalStateException(this + " has no SSL listener");
+        }
+    }
+
     /** kill -9, restart on the same ports and data, SIGSTOP and SIGCONT. */
     BrokerControl control() {
         return process;
@@ -112,16 +138,18 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void format() throws Exception {
+        String ssl = sslPort == 0 ? "" : ",SSL://127.0.0.1:" + sslPort;
         Files.writeString(dir.resolve("server.properties"), String.join("\n",
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.bootstrap.servers=127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort
+                "listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort + ssl
                         + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort,
+                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort + ssl,
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT",
+                sslSettings(),
                 "sasl.enabled.mechanisms=PLAIN",
                 "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
                         + " required user_" + SASL_USER + "=\"" + SASL_PASSWORD + "\";",
@@ -141,6 +169,25 @@ public final class KafkaBroker implements AutoCloseable {
         if (!formatting.waitFor(60, TimeUnit.SECONDS) || formatting.exitValue() != 0) {
             throw new IllegalStateException("formatting Kafka storage failed: " + Files.readString(dir.resolve("format.log")));
         }
+    }
+
+    /** The SSL listener's certificate, trust (the test CA) and demand for client certificates. */
+    private String sslSettings() {
+        if (sslPort == 0) {
+            return "";
+        }
+        TestCertificates certificates = TestCertificates.shared();
+        String password = new String(certificates.password());
+        String prefix = "listener.name.ssl.";
+        return String.join("\n",
+                prefix + "ssl.keystore.location=" + certificates.serverKeyStore(),
+                prefix + "ssl.keystore.type=PKCS12",
+                prefix + "ssl.keystore.password=" + password,
+                prefix + "ssl.key.password=" + password,
+                prefix + "ssl.truststore.location=" + certificates.trustStore(),
+                prefix + "ssl.truststore.type=PKCS12",
+                prefix + "ssl.truststore.password=" + password,
+                prefix + "ssl.client.auth=required");
     }
 
     private ProcessBuilder java(String mainClass, String... args) {

@@ -3,6 +3,7 @@ package io.parley.transport.kafka;
 import io.parley.api.BrokerOptions;
 import io.parley.tck.Capability;
 import io.parley.tck.KitEnvironment;
+import io.parley.tck.TestCertificates;
 import io.parley.tck.TransportCompatibilityKit;
 import org.junit.jupiter.api.AfterAll;
 
@@ -10,7 +11,8 @@ import java.time.Duration;
 
 /**
  * Every rule of the kit against a real Kafka broker (KRaft), started by {@link KafkaBroker}; the fault
- * rules that break the broker against a private one, {@link KafkaBroker#controlled()}.
+ * rules that break the broker against a private one, {@link KafkaBroker#controlled()}, whose SSL
+ * listener (client certificates required) serves the TLS rules.
  */
 class KafkaTransportCompatibilityIT extends TransportCompatibilityKit {
 
@@ -44,6 +46,7 @@ class KafkaTransportCompatibilityIT extends TransportCompatibilityKit {
                 .brokerControl(controlled.control())
                 .rawSender(rawSender)
                 .refusedLogin(controlled.saslUri(), refused, REFUSED_PASSWORD)
+                .tls(controlled.tlsUri(), controlled.tlsOtherHostUri(), TestCertificates.shared())
                 .bodyLimit(8 * 1024 * 1024) // kafka.max-message-bytes by default
                 // subscribe's documented bound: the session timeout (10 s) plus kafka.connect-timeout-ms (15 s)
                 .memberTimeout(Duration.ofSeconds(25))

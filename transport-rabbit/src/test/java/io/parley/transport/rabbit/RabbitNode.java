@@ -3,9 +3,11 @@ package io.parley.transport.rabbit;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.parley.tck.BrokerProcess;
+import io.parley.tck.TestCertificates;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +26,9 @@ import java.util.stream.Stream;
  * cookie (HOME), data and config under a temp dir, no plugins, and a user of its own with a password.
  * The server script runs in the foreground as a child process, so the kit's kill -9 and SIGSTOP reach
  * the Erlang VM (beam.smp is its child). It is run directly from /usr/lib/rabbitmq/bin: Debian's
- * /usr/sbin wrapper would switch to the rabbitmq user (and its cookie) with su.
+ * /usr/sbin wrapper would switch to the rabbitmq user (and its cookie) with su. A second listener
+ * speaks TLS only and demands client certificates (the kit's TLS rules), with the certificates of
+ * {@link TestCertificates#shared()}: one node for both, as a start costs about 6 s.
  */
 final class RabbitNode {
 
@@ -36,6 +40,8 @@ final class RabbitNode {
     private final String nodeName;
     private final String password = "kit-" + UUID.randomUUID();
     private final BrokerProcess process;
+    private final int tlsPort;
+    private final TestCertificates certificates;
 
     private RabbitNode() throws Exception {
         home = Files.createTempDirectory("parley-rabbit-node-");
@@ -44,11 +50,20 @@ final class RabbitNode {
         nodeName = "parley-test-" + port + "@localhost";
         Files.writeString(home.resolve("enabled_plugins"), "[].\n");
         Files.writeString(home.resolve("rabbitmq-env.conf"), "ERL_EPMD_ADDRESS=127.0.0.1\n");
+        tlsPort = BrokerProcess.freePort();
+        certificates = TestCertificates.shared();
         Files.writeString(home.resolve("rabbitmq.conf"), String.join("\n",
                 "listeners.tcp.local = 127.0.0.1:" + port,
                 "default_user = " + USER,
                 "default_pass = " + password,
                 "loopback_users = none",
+                // the kit's TLS rules (section 15): TLS only on this port, client certificates required
+                "listeners.ssl.default = 127.0.0.1:" + tlsPort,
+                "ssl_options.cacertfile = " + certificates.caCertificate(),
+                "ssl_options.certfile = " + certificates.serverCertificate(),
+                "ssl_options.keyfile = " + certificates.serverKey(),
+                "ssl_options.verify = verify_peer",
+                "ssl_options.fail_if_no_peer_cert = true",
                 ""));
         Map<String, String> environment = environment(port, distPort);
         process = new BrokerProcess("rabbitmq-node", "amqp://" + USER + ":" + password + "@127.0.0.1:" + port, port, () -> {
@@ -57,7 +72,7 @@ final class RabbitNode {
             builder.environment().putAll(environment);
             builder.environment().put("RABBITMQ_SERVER_ERL_ARGS", "+S 1:1 +P 1048576");
             return builder;
-        }).readyWhen(this::acceptsLogin).startTimeout(Duration.ofSeconds(90));
+        }).readyWhen(() -> acceptsLogin() && answers(tlsPort)).startTimeout(Duration.ofSeconds(90));
     }
 
     /** The node, started on first use and killed when the JVM exits. */
@@ -83,6 +98,21 @@ final class RabbitNode {
     /** The URI with a password the node refuses. */
     String uriWithWrongPassword(String wrong) {
         return "amqp://" + USER + ":" + wrong + "@127.0.0.1:" + process.port();
+    }
+
+    /** The TLS listener's URI (the node's user), on 127.0.0.1: the one address its certificate names. */
+    String tlsUri() {
+        return "amqps://" + USER + ":" + password + "@127.0.0.1:" + tlsPort;
+    }
+
+    /** The TLS listener's URI by the name {@code localhost}, which the certificate does not carry. */
+    String tlsUriByOtherName() {
+        return "amqps://" + USER + ":" + password + "@localhost:" + tlsPort;
+    }
+
+    /** The certificates of the TLS listener: its CA also signs the client certificates it accepts. */
+    TestCertificates certificates() {
+        return certificates;
     }
 
     /** Runs rabbitmqctl against this node; returns its output. */
@@ -132,6 +162,15 @@ final class RabbitNode {
             return true;
         } catch (Exception e) {
             return false; // still booting
+        }
+    }
+
+    /** Whether a port accepts connections: the node is ready once its TLS listener does too. */
+    private static boolean answers(int port) {
+        try (Socket ignored = new Socket("127.0.0.1", port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

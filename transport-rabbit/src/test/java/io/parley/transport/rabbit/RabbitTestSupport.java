@@ -47,9 +47,9 @@ final class RabbitTestSupport {
 
     /**
      * The kit's environment for the shared broker with these options: the fault rules on the private
-     * node, bad input from {@link RabbitRawSender}, a password the private node refuses, the shared
-     * broker's max_message_size (RabbitMQ's default, 128 MiB, which the transport checks before
-     * sending), and the queues each test used deleted after it.
+     * node, bad input from {@link RabbitRawSender}, a password the private node refuses, the private
+     * node's TLS listener for the TLS rules, the shared broker's max_message_size (RabbitMQ's default,
+     * 128 MiB, which the transport checks before sending), and the queues each test used deleted after it.
      */
     static KitEnvironment.Builder kit(BrokerOptions options) {
         RabbitNode node;
@@ -65,7 +65,8 @@ final class RabbitTestSupport {
                 .brokerControl(node.control())
                 .rawSender(new RabbitRawSender(URI, exchange))
                 .refusedLogin(node.uriWithWrongPassword(wrong), options, wrong)
-                .bodyLimit(128L * 1024 * 1024));
+                .bodyLimit(128L * 1024 * 1024)
+                .tls(node.tlsUri(), node.tlsUriByOtherName(), node.certificates()));
     }
 
     /**

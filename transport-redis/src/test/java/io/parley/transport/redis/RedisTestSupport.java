@@ -4,6 +4,9 @@ import io.parley.api.BrokerOptions;
 import io.parley.tck.BrokerProcess;
 import io.parley.tck.Capability;
 import io.parley.tck.KitEnvironment;
+import io.parley.tck.TestCertificates;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
@@ -13,12 +16,16 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.UUID;
 
-/** The shared Redis of the tests, the private one the kit's fault rules break, and the kit's environments. */
+/**
+ * The shared Redis of the tests, the private one the kit's fault rules break, the private TLS one of
+ * the TLS rules, and the kit's environments.
+ */
 final class RedisTestSupport {
 
     static final String URI = uri();
 
     private static BrokerProcess faultServer;
+    private static BrokerProcess tlsServer;
 
     private RedisTestSupport() {
     }
@@ -31,14 +38,21 @@ final class RedisTestSupport {
     /**
      * The kit's environment for one kind of destination ({@code ""}, {@code "list:"} or
      * {@code "stream:"}): the shared Redis for every rule, the private fault server for the rules
-     * that break the broker and for the refused login, a raw sender for the poisons.
+     * that break the broker and for the refused login, the private TLS server for the TLS rules, a
+     * raw sender for the poisons.
      */
     static KitEnvironment.Builder kitEnvironment(String kind) {
         BrokerProcess control;
+        BrokerProcess tls;
         try {
             control = faultServer();
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the private redis-server for the fault rules", e);
+        }
+        try {
+            tls = tlsServer();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the private TLS redis-server for the TLS rules", e);
         }
         String wrongPassword = "refused-" + UUID.randomUUID();
         KitEnvironment.Builder builder = KitEnvironment.builder(URI, "redis")
@@ -46,7 +60,8 @@ final class RedisTestSupport {
                 .brokerControl(control)
                 .rawSender(new RedisRawSender(URI, kind))
                 .refusedLogin("redis://:" + wrongPassword + "@127.0.0.1:" + control.port(), BrokerOptions.defaults(),
-                        wrongPassword);
+                        wrongPassword)
+                .tls(tls.uri(), "rediss://localhost:" + tls.port(), TestCertificates.shared());
         if (!kind.equals("stream:")) {
             builder.lacks(Capability.AT_LEAST_ONCE, kind.equals("list:")
                     ? "a list element is gone once popped: one popped by a member that dies is lost (use stream:)"
@@ -77,20 +92,55 @@ final class RedisTestSupport {
                             return false;
                         }
                     });
-            server.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    server.close();
-                    try (var files = Files.walk(directory)) {
-                        files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-                    }
-                } catch (Exception ignored) {
-                    // the JVM is exiting
-                }
-            }));
-            faultServer = server;
+            faultServer = startUntilExit(server, directory);
         }
         return faultServer;
+    }
+
+    /**
+     * A private redis-server for the TLS rules, started once per test JVM and killed at its end: TLS
+     * only ({@code --port 0}), with the server certificate of {@link TestCertificates#shared()} (for
+     * 127.0.0.1 only), and client certificates from its CA required.
+     */
+    static synchronized BrokerProcess tlsServer() throws Exception {
+        if (tlsServer == null) {
+            TestCertificates certificates = TestCertificates.shared();
+            int port = BrokerProcess.freePort();
+            Path directory = Files.createTempDirectory("parley-redis-tls-");
+            // plain jedis, not the transport, checks that it is up: the server apart from what is tested
+            DefaultJedisClientConfig probe = DefaultJedisClientConfig.builder().ssl(true).autoNegotiateProtocol(false)
+                    .sslSocketFactory(certificates.clientOptions().sslContext().getSocketFactory()).build();
+            BrokerProcess server = new BrokerProcess("redis-server-tls", "rediss://127.0.0.1:" + port, port,
+                    () -> new ProcessBuilder("redis-server", "--port", "0", "--tls-port", Integer.toString(port),
+                            "--bind", "127.0.0.1", "--tls-cert-file", certificates.serverCertificate().toString(),
+                            "--tls-key-file", certificates.serverKey().toString(), "--tls-ca-cert-file",
+                            certificates.caCertificate().toString(), "--tls-auth-clients", "yes", "--save", "",
+                            "--appendonly", "no", "--dir", directory.toString()).directory(directory.toFile()))
+                    .readyWhen(() -> {
+                        try (Jedis jedis = new Jedis(new HostAndPort("127.0.0.1", port), probe)) {
+                            return "PONG".equals(jedis.ping());
+                        } catch (RuntimeException e) {
+                            return false;
+                        }
+                    });
+            tlsServer = startUntilExit(server, directory);
+        }
+        return tlsServer;
+    }
+
+    private static BrokerProcess startUntilExit(BrokerProcess server, Path directory) throws Exception {
+        server.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+                try (var files = Files.walk(directory)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                }
+            } catch (Exception ignored) {
+                // the JVM is exiting
+            }
+        }));
+        return server;
     }
 
     /** Deletes the keys (lists, streams) a test run left behind, so the shared Redis does not fill up. */

@@ -1,15 +1,19 @@
 package io.parley.transport.kafka.internal;
 
 import io.parley.api.ConfigurationException;
+import io.parley.api.TlsOptions;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSettings;
 import io.parley.transport.kafka.KafkaProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -20,6 +24,12 @@ import java.util.Set;
  */
 final class KafkaSettings {
 
+    private static final Logger log = LoggerFactory.getLogger(KafkaSettings.class);
+    /** Client settings that give Kafka's own SSL engine factory its key material: given, they win over BrokerOptions.tls(). */
+    private static final Set<String> SSL_KEY_MATERIAL = Set.of("ssl.keystore.location", "ssl.keystore.key",
+            "ssl.keystore.certificate.chain", "ssl.truststore.location", "ssl.truststore.certificates",
+            "ssl.engine.factory.class");
+
     /** The broker's default {@code group.consumer.session.timeout.ms}, which rules with {@code group.protocol=consumer}. */
     private static final Duration CONSUMER_PROTOCOL_SESSION_TIMEOUT = Duration.ofSeconds(45);
     private static final Set<String> KEYS = Set.of(KafkaProperties.PARTITIONS, KafkaProperties.REPLICATION_FACTOR,
@@ -27,6 +37,8 @@ final class KafkaSettings {
             KafkaProperties.MAX_MESSAGE_BYTES, KafkaProperties.COMMIT_INTERVAL_MS);
 
     String bootstrap;
+    /** The host of the URI, for the sentence that says what failed in a TLS handshake; null for several servers. */
+    String host;
     final Map<String, Object> client = new HashMap<>();
     final Map<String, Object> producer = new HashMap<>();
     final Map<String, Object> consumer = new HashMap<>();
@@ -49,6 +61,7 @@ final class KafkaSettings {
         List<String> problems = new ArrayList<>();
         settings.readUri(context.uri(), problems);
         settings.readProperties(context.options().properties(), problems);
+        context.options().tls().ifPresent(settings::useTls);
         if (!problems.isEmpty()) {
             throw new ConfigurationException("Cannot use Kafka URI " + context.redactedUri() + ": "
                     + String.join("; ", problems), problems);
@@ -76,6 +89,7 @@ final class KafkaSettings {
             }
         }
         bootstrap = String.join(",", servers);
+        host = servers.size() == 1 ? uri.getHost() : null;
         if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
             problems.add("a Kafka URI has no path; remove '" + uri.getRawPath() + "'");
         }
@@ -118,6 +132,34 @@ final class KafkaSettings {
             sessionTimeout = Duration.ofMillis(TransportSettings.number(properties, key, sessionTimeout.toMillis(), 1,
                     Integer.MAX_VALUE, problems));
         }
+    }
+
+    /**
+     * {@code BrokerOptions.tls()} turns TLS on for every client, whatever {@code kafka.client.security.protocol}
+     * says (SASL stays SASL, over TLS). Kafka's clients take no {@code SSLContext}, so an engine factory of
+     * Parley's gets the options' context through the client configs. Key material given as
+     * {@code kafka.client.ssl.*} properties wins: then Kafka's own factory reads it, as without the options.
+     */
+    private void useTls(TlsOptions tls) {
+        String protocol = String.valueOf(client.get("security.protocol")).strip().toUpperCase(Locale.ROOT);
+        client.put("security.protocol", protocol.startsWith("SASL_") ? "SASL_SSL" : "SSL");
+        List<String> own = SSL_KEY_MATERIAL.stream().filter(client::containsKey).sorted().toList();
+        if (!own.isEmpty()) {
+            log.warn("TLS for Kafka takes its keys and trust from the properties kafka.client.{}, not from the"
+                    + " trust and client certificate of BrokerOptions.tls()", String.join(", kafka.client.", own));
+            if (!tls.hostnameVerification()) {
+                client.putIfAbsent("ssl.endpoint.identification.algorithm", "");
+            }
+            return;
+        }
+        client.put("ssl.engine.factory.class", TlsEngineFactory.class);
+        client.put(TlsEngineFactory.OPTIONS, tls);
+    }
+
+    /** Whether the clients speak TLS (security.protocol SSL or SASL_SSL, from the options or the properties). */
+    boolean tls() {
+        String protocol = String.valueOf(client.get("security.protocol")).strip().toUpperCase(Locale.ROOT);
+        return protocol.equals("SSL") || protocol.equals("SASL_SSL");
     }
 
     /** Whether the consumers use the new group protocol (KIP-848), chosen with kafka.consumer.group.protocol=consumer. */

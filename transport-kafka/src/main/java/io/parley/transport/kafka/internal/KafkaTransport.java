@@ -7,6 +7,7 @@ import io.parley.api.SubscribeOptions;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.SendLanes;
+import io.parley.spi.TlsSupport;
 import io.parley.spi.Transport;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSubscription;
@@ -23,6 +24,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
@@ -150,13 +152,24 @@ final class KafkaTransport implements Transport {
     }
 
     private ConnectionException connectFailure(Throwable cause) {
+        // a failed TLS handshake is an SslAuthenticationException (fatal, so at once); say what failed in it
+        Optional<ConnectionException> tls = TlsSupport.connectionFailure(cause, settings.host, redactedUri);
+        if (tls.isPresent()) {
+            return tls.get();
+        }
+        if (cause instanceof SslAuthenticationException) {
+            return new ConnectionException("Cannot connect to " + redactedUri + ": TLS: the handshake with the broker"
+                    + " failed (" + cause.getMessage() + ")", cause);
+        }
         if (cause instanceof AuthenticationException) {
             return new ConnectionException("Kafka at " + redactedUri + " refused the login: " + cause.getMessage()
                     + "; check the user and password (kafka.client.sasl.jaas.config), kafka.client.sasl.mechanism and"
                     + " kafka.client.security.protocol", cause);
         }
-        return new ConnectionException("Cannot reach Kafka at " + redactedUri + " within "
-                + settings.connectTimeout.toMillis() + " ms; check that the broker runs and the kafka.client.*"
+        return new ConnectionException("Cannot reach Kafka at " + redactedUri + (settings.tls() ? " over TLS" : "")
+                + " within " + settings.connectTimeout.toMillis() + " ms; check that the broker runs"
+                // a plain listener closes a TLS connection without a word, and the client retries until its timeout
+                + (settings.tls() ? ", that this port is its SSL listener," : "") + " and the kafka.client.*"
                 + " security settings", cause);
     }
 

@@ -1,5 +1,6 @@
 package io.parley.transport.nats.internal;
 
+import io.nats.client.AuthHandler;
 import io.nats.client.AuthenticationException;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
@@ -16,18 +17,22 @@ import io.parley.api.MessagingException;
 import io.parley.api.SubscribeOptions;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
+import io.parley.spi.TlsSupport;
 import io.parley.spi.Transport;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSubscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One jnats connection. Requests get the reply subject {@code <inbox>.<correlation id>} under one
@@ -47,6 +52,7 @@ final class NatsTransport implements Transport {
      * the queue is full only when the server does not take data, and then a send fails instead.
      */
     static final Duration SEND_WAIT = Options.MINIMUM_WRITE_QUEUE_PUSH_TIMEOUT;
+    private static final long ABORT_POLL_NANOS = 1_000_000;
 
     private final TransportContext context;
     private final String redactedUri;
@@ -54,6 +60,8 @@ final class NatsTransport implements Transport {
     private volatile boolean opened; // connected once: from then on, losses are outages worth a WARN
     private volatile boolean closing;
     private volatile String refusedLogin; // the server's words, when it refused the credentials at connect
+    private volatile ConnectionException tlsRefused; // the first TLS failure of the first connect, said plainly
+    private volatile boolean tlsWarned; // a reconnect's TLS failure was logged (once per outage)
     private final Connection connection;
     private final String replyPrefix;
     private final long maxOutgoing;
@@ -92,7 +100,16 @@ final class NatsTransport implements Transport {
                 .dataPortType(GuardedDataPort.class.getName())
                 .connectionListener(new ConnectionEvents())
                 .errorListener(new Errors());
-        if (settings.token != null) {
+        if (settings.tls) {
+            options.sslContext(TlsSupport.context(context.options()));
+            // jnats connects to a host's addresses by IP, and its data port would then check the certificate
+            // against the IP: in this mode the data port keeps the URI's host name (and resolves it itself)
+            options.hostnameResolveMode(Options.HostnameResolveMode.HappyEyeballs);
+        }
+        AuthHandler credentials = settings.authHandler();
+        if (credentials != null) {
+            options.authHandler(credentials);
+        } else if (settings.token != null) {
             options.token(settings.token);
         } else if (settings.user != null) {
             options.userInfo(settings.user.toCharArray(), settings.password);
@@ -106,16 +123,22 @@ final class NatsTransport implements Transport {
             if (refusedLogin != null) {
                 throw refused(refusedLogin, e);
             }
+            if (tlsRefused != null) {
+                throw tlsRefused;
+            }
             throw new ConnectionException("Cannot connect to NATS at " + redactedUri + " (" + e.getMessage()
                     + "); check that nats-server runs there", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConnectionException("Interrupted while connecting to NATS at " + redactedUri, e);
         }
-        if (refusedLogin != null || connected.getStatus() != Connection.Status.CONNECTED) {
+        if (refusedLogin != null || tlsRefused != null || connected.getStatus() != Connection.Status.CONNECTED) {
             closeQuietly(connected);
             if (refusedLogin != null) {
                 throw refused(refusedLogin, null);
+            }
+            if (tlsRefused != null) {
+                throw tlsRefused;
             }
             throw new ConnectionException("Cannot connect to NATS at " + redactedUri + " (the connection is "
                     + connected.getStatus() + ", last error: " + connected.getLastError() + ")");
@@ -125,8 +148,40 @@ final class NatsTransport implements Transport {
 
     private ConnectionException refused(String serverSays, Throwable cause) {
         return new ConnectionException("The NATS server at " + redactedUri + " refused the login (" + serverSays
-                + "): check the user and password (nats.user, nats.password, or in the URI) or the token (nats.token)",
-                cause);
+                + "): check " + settings.credentialsHint(), cause);
+    }
+
+    /**
+     * Keeps the first TLS failure of the first connect as the exception {@code open} throws. jnats reports
+     * it only to the error listener and then fails with "Unable to connect", or, when a TLS 1.3 server
+     * refuses the client's certificate after the handshake, waits for its connect timeout.
+     */
+    private boolean tlsFailed(Throwable failure, String host) {
+        if (opened || closing || tlsRefused != null) {
+            return false;
+        }
+        if (jnatsSays(failure, "SSL required by server")) { // nats:// without TLS options to a TLS-only server
+            tlsRefused = new ConnectionException("Cannot connect to NATS at " + redactedUri + ": "
+                    + TlsSupport.tlsRequired(host) + " (tls://)", failure);
+            return true;
+        }
+        if (jnatsSays(failure, "SSL connection wanted by client")) { // the server offers no TLS
+            tlsRefused = new ConnectionException("Cannot connect to NATS at " + redactedUri + ": "
+                    + TlsSupport.notTls(host), failure);
+            return true;
+        }
+        tlsRefused = TlsSupport.connectionFailure(failure, host, "NATS at " + redactedUri).orElse(null);
+        return tlsRefused != null;
+    }
+
+    /** Whether {@code failure} or a cause of it is one of jnats' own exceptions with this message. */
+    private static boolean jnatsSays(Throwable failure, String words) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().startsWith(words)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The server's words for credentials it refuses, as jnats recognises them. */
@@ -357,7 +412,10 @@ final class NatsTransport implements Transport {
                         log.debug("A reconnect attempt to NATS at {} failed", redactedUri);
                     }
                 }
-                case RECONNECTED -> outageBufferFull = false;
+                case RECONNECTED -> {
+                    outageBufferFull = false;
+                    tlsWarned = false;
+                }
                 case RESUBSCRIBED -> {
                     outageBufferFull = false;
                     if (down) {
@@ -379,17 +437,75 @@ final class NatsTransport implements Transport {
         }
     }
 
-    /** jnats' asynchronous errors, to SLF4J instead of java.util.logging. */
-    private final class Errors implements ErrorListener {
+    /**
+     * Ends a first connect that cannot succeed, instead of leaving jnats to wait for its timeout: on a
+     * thread of its own, as close() waits for jnats' callback and reader threads, which call this.
+     */
+    private void abort(Connection conn) {
+        Thread abort = new Thread(() -> {
+            // close() cancels the PING that the connect waits for only if it is queued already (a TLS
+            // alert can come before): wait for it, briefly (a sent PING is counted right after)
+            long deadline = System.nanoTime() + settings.connectTimeout.toNanos();
+            while (conn.getStatistics().getPings() == 0 && conn.getStatus() != Connection.Status.CLOSED
+                    && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(ABORT_POLL_NANOS);
+            }
+            closeQuietly(conn);
+        }, "parley-nats-abort-connect");
+        abort.setDaemon(true);
+        abort.start();
+    }
+
+    /**
+     * jnats' asynchronous errors, to SLF4J instead of java.util.logging; and the TLS policy of the
+     * transport's data ports, which reach the transport only through their options' error listener.
+     */
+    private final class Errors implements ErrorListener, GuardedDataPort.TlsPolicy {
+        @Override
+        public boolean verifyHostname() {
+            return TlsSupport.verifyHostname(context.options());
+        }
+
+        @Override
+        public void handshakeFailed(String host, IOException failure) {
+            // with TLS 1.2 a server that refuses the client's certificate may close the socket before the
+            // client has read its alert: the client sees only a broken pipe or a reset
+            connectFailed(failure instanceof SSLException ? failure : new SSLException("the server closed the"
+                    + " connection during the handshake (" + failure.getMessage() + "); it may require a client"
+                    + " certificate (mutual TLS) that it trusts", failure), host);
+        }
+
+        @Override
+        public void readFailed(Connection conn, String host, SSLException failure) {
+            // only while connecting: once connected, a failed read is a lost connection like any other
+            if (conn.getStatus() != Connection.Status.CONNECTED && connectFailed(failure, host)) {
+                abort(conn);
+            }
+        }
+
+        /**
+         * A connect attempt failed on TLS: at the first connect, what {@code open} throws; later, jnats
+         * tries again and again, and a WARN says once per outage why it does not get back.
+         */
+        private boolean connectFailed(Throwable failure, String host) {
+            log.debug("TLS with {} ({}) failed: {}", host, redactedUri, failure.toString());
+            if (!opened) {
+                return tlsFailed(failure, host);
+            }
+            if (!closing && !tlsWarned) {
+                tlsWarned = true;
+                log.warn("Reconnecting to NATS at {} fails: {}", redactedUri,
+                        TlsSupport.describeFailure(failure, host).orElse(failure.toString()));
+            }
+            return false;
+        }
+
         @Override
         public void errorOccurred(Connection conn, String error) {
             if (!opened && isLoginRefusal(error)) {
                 // jnats would wait its whole connect timeout for a PONG that never comes: end the attempt now
-                // (on a thread of its own: close() waits for jnats' callback thread, which this is)
                 refusedLogin = error;
-                Thread abort = new Thread(() -> closeQuietly(conn), "parley-nats-refused-login");
-                abort.setDaemon(true);
-                abort.start();
+                abort(conn);
             } else if (!opened) {
                 log.debug("NATS server at {} reported while connecting: {}", redactedUri, error);
             } else {
@@ -400,10 +516,12 @@ final class NatsTransport implements Transport {
         @Override
         public void exceptionOccurred(Connection conn, Exception exp) {
             if (!opened || closing) { // the failure of a connect is thrown from open(), with its reason
+                tlsFailed(exp, null); // jnats' own "SSL ... wanted/required" (the data port tells its failures first)
                 log.debug("NATS connection to {}: {}", redactedUri, exp.toString());
-            } else if (!(exp instanceof IOException)) {
+            } else if (!(exp instanceof IOException || exp instanceof ExecutionException && exp.getCause() instanceof IOException)) {
                 log.warn("NATS connection to {}: {}", redactedUri, exp.toString());
-            } else { // a lost socket (then DISCONNECTED is logged) or a failed reconnect attempt: not WARN each time
+            } else { // a lost socket (then DISCONNECTED is logged) or a failed reconnect attempt (its handshake, run by
+                // jnats on a thread of its own, in an ExecutionException): not WARN each time
                 log.debug("NATS connection to {} ({}): {}", redactedUri, conn == null ? "?" : conn.getStatus(), exp.toString());
             }
         }

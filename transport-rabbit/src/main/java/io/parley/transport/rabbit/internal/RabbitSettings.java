@@ -47,7 +47,7 @@ final class RabbitSettings {
     static RabbitSettings from(TransportContext context) {
         RabbitSettings settings = new RabbitSettings();
         List<String> problems = new ArrayList<>();
-        settings.readUri(context.uri(), problems);
+        settings.readUri(context.uri(), context.options().tls().isPresent(), problems);
         settings.readProperties(context.options().properties(), problems);
         if (!problems.isEmpty()) {
             throw new ConfigurationException("Cannot use RabbitMQ URI " + context.redactedUri() + ": "
@@ -56,8 +56,9 @@ final class RabbitSettings {
         return settings;
     }
 
-    private void readUri(URI uri, List<String> problems) {
-        tls = "amqps".equalsIgnoreCase(uri.getScheme());
+    private void readUri(URI uri, boolean tlsOptions, List<String> problems) {
+        // TlsOptions turn TLS on whatever the scheme: amqp:// with them goes to the TLS port too
+        tls = tlsOptions || "amqps".equalsIgnoreCase(uri.getScheme());
         host = uri.getHost();
         if (host == null || host.isBlank()) {
             problems.add("no host: write amqp://user:password@host:5672/vhost");

@@ -11,12 +11,16 @@ import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.SocketConfigurators;
+import io.parley.api.BrokerOptions;
 import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.api.MessagingException;
 import io.parley.api.SubscribeOptions;
+import io.parley.api.TlsOptions;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.SendLanes;
+import io.parley.spi.TlsSupport;
 import io.parley.spi.Transport;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSubscription;
@@ -25,9 +29,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+import java.io.EOFException;
 import java.io.IOException;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -35,6 +45,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -165,20 +176,97 @@ final class RabbitTransport implements Transport {
             return thread;
         };
         factory.setThreadFactory(named);
-        if (settings.tls) {
-            try {
-                factory.useSslProtocol(SSLContext.getDefault());
-                factory.enableHostnameVerification();
-            } catch (Exception e) {
-                throw new ConfigurationException("Cannot set up TLS for " + redactedUri + ": " + e.getMessage(), e);
-            }
-        }
+        AtomicReference<SSLSocket> tlsSocket = settings.tls ? useTls(factory, context.options()) : null;
         try {
             return factory.newConnection(settings.connectionName);
         } catch (IOException | TimeoutException e) {
-            throw new ConnectionException("Cannot connect to RabbitMQ at " + redactedUri + " (" + describe(e)
-                    + "); check that RabbitMQ runs there, the vhost exists and the user may use it", e);
+            // the reset first: TlsSupport would read one inside an SSLException as a vague handshake failure
+            throw refusedWithoutCertificate(e, tlsSocket)
+                    .or(() -> TlsSupport.connectionFailure(e, settings.host, "RabbitMQ at " + redactedUri))
+                    .orElseGet(() -> new ConnectionException("Cannot connect to RabbitMQ at " + redactedUri + " ("
+                            + describe(e) + "); check that RabbitMQ runs there, the vhost exists and the user may use it", e));
         }
+    }
+
+    /**
+     * TLS with the context of the options (the JVM's default one without them), host names verified
+     * unless the options turn that off. Not {@code useSslProtocol}: it always turns amqp-client's own
+     * host-name check on. Returns where the last TLS socket made is kept, to read its session when a
+     * connect fails.
+     */
+    static AtomicReference<SSLSocket> useTls(ConnectionFactory factory, BrokerOptions options) {
+        SSLContext tls = TlsSupport.context(options);
+        SSLParameters parameters = TlsSupport.clientParameters(tls, TlsSupport.verifyHostname(options));
+        AtomicReference<SSLSocket> last = new AtomicReference<>();
+        factory.setSocketFactory(tls.getSocketFactory()); // makes amqp-client speak TLS
+        factory.setSocketConfigurator(SocketConfigurators.defaultConfigurator().andThen(socket -> {
+            SSLSocket ssl = (SSLSocket) socket;
+            ssl.setSSLParameters(parameters);
+            last.set(ssl);
+        }));
+        return last;
+    }
+
+    /**
+     * In TLS 1.3 the broker checks the client's certificate only after its last handshake message, so a
+     * broker that demands one and got none (RabbitMQ's {@code fail_if_no_peer_cert}) drops the connection
+     * while the client finishes its handshake or sends the AMQP header: the client mostly sees a reset
+     * instead of the certificate_required alert. Said so only when the broker dropped a connection that
+     * was made, and this client showed no certificate: none in the finished TLS 1.3 session, or (the
+     * handshake cut short) none in its TLS options.
+     */
+    private Optional<ConnectionException> refusedWithoutCertificate(Exception e, AtomicReference<SSLSocket> tlsSocket) {
+        SSLSocket socket = tlsSocket == null ? null : tlsSocket.get();
+        if (socket == null || !socket.isConnected() || !droppedByBroker(e)) {
+            return Optional.empty();
+        }
+        SSLSession session = socket.getSession(); // closed: the session made, or one with the null cipher suite
+        String what;
+        if (!"SSL_NULL_WITH_NULL_NULL".equals(session.getCipherSuite())) {
+            if (!TlsSupport.clientCertificateAskedButNotShown(session)) {
+                return Optional.empty();
+            }
+            what = "closed the connection right after the TLS handshake, in which this client showed no certificate";
+        } else {
+            Boolean none = noClientCertificate(context.options());
+            if (none == null) { // a user's SSLContext: whether it holds a key is unknown, so ask
+                return Optional.of(new ConnectionException("Cannot connect to RabbitMQ at " + redactedUri + ": TLS: the"
+                        + " broker at " + settings.host + " dropped the connection during the TLS handshake; if it"
+                        + " requires a client certificate (mutual TLS), the SSLContext must hold one signed by a CA it"
+                        + " trusts", e));
+            }
+            if (!none) {
+                return Optional.empty();
+            }
+            what = "dropped the connection during the TLS handshake, and this client has no certificate to show";
+        }
+        return Optional.of(new ConnectionException("Cannot connect to RabbitMQ at " + redactedUri + ": TLS: the broker"
+                + " at " + settings.host + " " + what + ": it requires a client certificate (mutual TLS) signed by a CA"
+                + " it trusts; give one with TlsOptions.keyStore(...) or certificate(chain.pem, key.pem)", e));
+    }
+
+    /**
+     * Whether this client has no certificate to show: none in the TLS options' files, or (no options)
+     * no key store for the JVM's default context; {@code null} (unknown) for a user's SSLContext.
+     */
+    private static Boolean noClientCertificate(BrokerOptions options) {
+        if (options.tls().isEmpty()) {
+            return System.getProperty("javax.net.ssl.keyStore") == null;
+        }
+        TlsOptions tls = options.tls().get();
+        return tls.keyMaterial() == null ? null : !tls.hasClientCertificate();
+    }
+
+    /** The broker dropped the socket (reset, broken pipe, end of stream) rather than answering in TLS or AMQP. */
+    private static boolean droppedByBroker(Throwable failure) {
+        Throwable root = failure;
+        for (int i = 0; root.getCause() != null && root.getCause() != root && i < 20; i++) {
+            if (root instanceof ShutdownSignalException signal && signal.getReason() != null) {
+                return false; // connection.close: an AMQP refusal
+            }
+            root = root.getCause();
+        }
+        return root instanceof SocketException || root instanceof EOFException;
     }
 
     private static String describe(Exception e) {

@@ -6,7 +6,10 @@ import io.parley.spi.TransportProvider;
 
 import java.util.Set;
 
-/** {@code amqp://user:password@host:5672/vhost}, and {@code amqps://} for TLS. */
+/**
+ * {@code amqp://user:password@host:5672/vhost}, and {@code amqps://} for TLS (as is either scheme
+ * with {@code BrokerOptions.tls}).
+ */
 public final class RabbitTransportProvider implements TransportProvider {
 
     @Override

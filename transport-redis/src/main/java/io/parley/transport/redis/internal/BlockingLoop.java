@@ -81,7 +81,7 @@ abstract class BlockingLoop implements TransportSubscription {
     }
 
     private Jedis connect(boolean reconnect) {
-        Jedis jedis = new Jedis(settings.address, settings.clientConfig(clientName));
+        Jedis jedis = settings.connect(clientName);
         try {
             clientId = jedis.clientId();
             // blocking reads keep a finite socket timeout: a connection that died silently (no RST,

@@ -1,6 +1,7 @@
 package io.parley.transport.redis.internal;
 
 import io.parley.api.ConnectionException;
+import io.parley.spi.TlsSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.BinaryJedisPubSub;
@@ -66,10 +67,12 @@ abstract class PubSubLoop {
             subscribed.get(settings.timeoutMillis * 2L, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             close();
+            String tls = TlsSupport.describeFailure(e.getCause(), settings.address.getHost()).orElse(null);
             throw new ConnectionException("Cannot subscribe to Redis channel '" + new String(channel,
                     StandardCharsets.UTF_8) + "' at " + redactedUri + ": " + (e instanceof TimeoutException
                     ? "no confirmation within " + settings.timeoutMillis * 2L + " ms"
-                    : e.getCause().getMessage()) + ". Check that Redis runs and the URI is right", e.getCause());
+                    : tls != null ? tls : e.getCause().getMessage())
+                    + (tls != null ? "" : ". Check that Redis runs and the URI is right"), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close();
@@ -139,7 +142,7 @@ abstract class PubSubLoop {
         while (running) {
             Jedis jedis = null;
             try {
-                jedis = new Jedis(settings.address, settings.clientConfig(clientName));
+                jedis = settings.connect(clientName);
                 connection = jedis;
                 Listener listener = new Listener();
                 this.listener = listener;

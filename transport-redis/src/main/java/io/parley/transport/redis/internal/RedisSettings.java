@@ -1,12 +1,18 @@
 package io.parley.transport.redis.internal;
 
+import io.parley.api.BrokerOptions;
+import io.parley.spi.TlsSupport;
 import io.parley.spi.TransportSettings;
 import io.parley.api.ConfigurationException;
 import io.parley.transport.redis.RedisProperties;
 import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.DefaultJedisSocketFactory;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.JedisSocketFactory;
 
+import javax.net.ssl.SSLContext;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +38,7 @@ final class RedisSettings {
     final String user;
     final String password;
     final int database;
+    /** TLS: a {@code rediss://} URI or {@link BrokerOptions#tls()}. */
     final boolean tls;
     final EnvelopeFormat envelope;
     final int poolSize;
@@ -43,6 +50,8 @@ final class RedisSettings {
     final long channelClaimTtlMillis;
     final long streamClaimIdleMillis;
     final long streamMaxLen;
+    /** Opens every connection of the transport, over TLS when {@link #tls}. */
+    final JedisSocketFactory sockets;
 
     private RedisSettings(Builder b) {
         this.address = new HostAndPort(b.host, b.port);
@@ -60,6 +69,15 @@ final class RedisSettings {
         this.channelClaimTtlMillis = b.channelClaimTtlMillis;
         this.streamClaimIdleMillis = b.streamClaimIdleMillis;
         this.streamMaxLen = b.streamMaxLen;
+        JedisClientConfig tcp = DefaultJedisClientConfig.builder().connectionTimeoutMillis(timeoutMillis)
+                .socketTimeoutMillis(timeoutMillis).build();
+        this.sockets = b.sslContext == null ? new DefaultJedisSocketFactory(address, tcp)
+                : new TlsSocketFactory(address, tcp, b.sslContext, b.verifyHostname);
+    }
+
+    /** A new connection named {@code clientName}, over TLS when the settings say so. */
+    Jedis connect(String clientName) {
+        return new Jedis(sockets, clientConfig(clientName));
     }
 
     /** Connection settings for a client named {@code clientName} (visible in CLIENT LIST). */
@@ -74,8 +92,8 @@ final class RedisSettings {
                 .connectionTimeoutMillis(timeoutMillis)
                 .socketTimeoutMillis(timeoutMillis)
                 .database(database)
-                .ssl(tls)
-                .clientName(safeName);
+                .autoNegotiateProtocol(false) // what jedis does anyway, with a WARN per connection
+                .clientName(safeName); // TLS is the socket factory's (sockets), with the options' context
         if (password != null) {
             config.user(user).password(password);
         }
@@ -83,19 +101,22 @@ final class RedisSettings {
     }
 
     /**
-     * Reads {@code redis://[user:password@]host[:port][/db]} (or {@code rediss://} for TLS) and the
-     * {@code redis.*} properties.
+     * Reads {@code redis://[user:password@]host[:port][/db]} (or {@code rediss://} for TLS), the
+     * {@code redis.*} properties and the TLS options: given, they turn TLS on whatever the scheme;
+     * {@code rediss://} without them uses the JVM's default context. Host names are verified unless
+     * the options turn that off.
      *
      * @throws ConfigurationException listing every problem; it never holds the password
      */
-    static RedisSettings parse(URI uri, String redactedUri, Map<String, String> properties) {
+    static RedisSettings parse(URI uri, String redactedUri, BrokerOptions options) {
+        Map<String, String> properties = options.properties();
         List<String> problems = new ArrayList<>();
         Builder b = new Builder();
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("redis") && !scheme.equals("rediss")) {
             problems.add("the scheme must be redis or rediss, was '" + scheme + "'");
         }
-        b.tls = scheme.equals("rediss");
+        b.tls = scheme.equals("rediss") || options.tls().isPresent();
         if (uri.getHost() == null || uri.getHost().isBlank()) {
             problems.add("the URI has no host (expected redis://host:6379)");
         } else {
@@ -159,6 +180,10 @@ final class RedisSettings {
             throw new ConfigurationException("Invalid Redis settings for " + redactedUri + ": "
                     + String.join("; ", problems), problems);
         }
+        if (b.tls) {
+            b.sslContext = TlsSupport.context(options);
+            b.verifyHostname = TlsSupport.verifyHostname(options);
+        }
         return new RedisSettings(b);
     }
 
@@ -169,6 +194,8 @@ final class RedisSettings {
         String password;
         int database;
         boolean tls;
+        SSLContext sslContext;
+        boolean verifyHostname = true;
         EnvelopeFormat envelope = EnvelopeFormat.FASTSTREAM_BINARY;
         long poolSize = 32;
         long sendLanes = 4;

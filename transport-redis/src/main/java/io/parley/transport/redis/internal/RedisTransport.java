@@ -63,7 +63,7 @@ final class RedisTransport implements Transport {
 
     RedisTransport(TransportContext context) {
         this.redactedUri = context.redactedUri();
-        this.settings = RedisSettings.parse(context.uri(), redactedUri, context.options().properties());
+        this.settings = RedisSettings.parse(context.uri(), redactedUri, context.options());
         this.replies = context.replies();
         this.codec = new EnvelopeCodec(settings.envelope);
         this.name = "parley-redis-" + CONNECTIONS.incrementAndGet();

@@ -1,6 +1,8 @@
 package io.parley.transport.redis.internal;
 
+import io.parley.api.BrokerOptions;
 import io.parley.api.ConfigurationException;
+import io.parley.api.TlsOptions;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -15,7 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RedisSettingsTest {
 
     private static RedisSettings parse(String uri, Map<String, String> properties) {
-        return RedisSettings.parse(URI.create(uri), "redacted", properties);
+        BrokerOptions.Builder options = BrokerOptions.builder();
+        properties.forEach(options::property);
+        return RedisSettings.parse(URI.create(uri), "redacted", options.build());
     }
 
     @Test
@@ -45,6 +49,16 @@ class RedisSettingsTest {
         assertEquals("p@ss:w+rd", settings.password);
         assertEquals(3, settings.database);
         assertEquals(6380, settings.address.getPort());
+    }
+
+    @Test
+    void tlsOptionsTurnTlsOnWhateverTheScheme() throws Exception {
+        assertFalse(parse("redis://h", Map.of()).sockets instanceof TlsSocketFactory);
+        assertTrue(parse("rediss://h", Map.of()).sockets instanceof TlsSocketFactory);
+        RedisSettings settings = RedisSettings.parse(URI.create("redis://h"), "redacted",
+                BrokerOptions.builder().tls(TlsOptions.of(javax.net.ssl.SSLContext.getDefault())).build());
+        assertTrue(settings.tls);
+        assertTrue(settings.sockets instanceof TlsSocketFactory);
     }
 
     @Test

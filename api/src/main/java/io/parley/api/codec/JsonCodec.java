@@ -54,7 +54,7 @@ public final class JsonCodec implements Codec {
             return new EncodedBody(mapper.writeValueAsBytes(value), APPLICATION_JSON);
         } catch (JsonProcessingException e) {
             throw new CodecException("Cannot encode a " + value.getClass().getName() + " as JSON: "
-                    + e.getOriginalMessage(), e);
+                    + e.getOriginalMessage() + moduleHint(value.getClass(), e), e);
         }
     }
 
@@ -78,8 +78,20 @@ public final class JsonCodec implements Codec {
         } catch (IOException e) {
             throw new CodecException("Cannot decode a body of " + body.length + " bytes (content type "
                     + (contentType == null ? "none" : contentType) + ") into " + type.getName() + ": "
-                    + rootMessage(e), e);
+                    + rootMessage(e) + moduleHint(type, e), e);
         }
+    }
+
+    /** On the module path, what to add when Jackson may not reach the type (the JDK's message says only what failed). */
+    private static String moduleHint(Class<?> type, Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.lang.reflect.InaccessibleObjectException
+                    || String.valueOf(t.getMessage()).contains("InaccessibleObjectException")) {
+                return "; the module of " + type.getName() + " must open its package to Jackson: add \"opens "
+                        + type.getPackageName() + " to com.fasterxml.jackson.databind;\" to its module-info.java";
+            }
+        }
+        return "";
     }
 
     private Object decodeNatural(byte[] body, String contentType) {

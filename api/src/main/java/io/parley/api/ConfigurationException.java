@@ -25,7 +25,11 @@ public class ConfigurationException extends MessagingException {
         return problems;
     }
 
-    static ConfigurationException of(String what, List<String> problems) {
+    /**
+     * One exception for every problem found: {@code Invalid <what>: <problem>; <problem>}. Transports
+     * collect their problems (see {@code io.parley.spi.TransportSettings}) and throw this once.
+     */
+    public static ConfigurationException of(String what, List<String> problems) {
         return new ConfigurationException("Invalid " + what + ": " + String.join("; ", problems), problems);
     }
 }

@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Small readers that every transport needs for its string properties and URIs. Each reader adds
@@ -46,6 +48,28 @@ public final class TransportSettings {
         }
         problems.add(key + " must be true or false, not '" + value + "'");
         return fallback;
+    }
+
+    /**
+     * Adds a problem for each property under {@code prefix} (e.g. {@code "nats."}) that is neither one of
+     * {@code known} nor under one of {@code openPrefixes} (families of keys the transport passes on, such
+     * as {@code kafka.client.}): a misspelt key is an error, never silently ignored. {@code kind} names
+     * the properties in the message ("property", "subscription property"), {@code hint} (may be empty)
+     * says where such a key may belong instead.
+     */
+    public static void unknownKeys(Map<String, String> properties, String prefix, Set<String> known,
+                                   List<String> openPrefixes, String kind, String hint, List<String> problems) {
+        for (String key : new TreeSet<>(properties.keySet())) {
+            if (key.startsWith(prefix) && !known.contains(key) && openPrefixes.stream().noneMatch(key::startsWith)) {
+                StringBuilder text = new StringBuilder("unknown ").append(kind).append(' ').append(key);
+                if (!hint.isEmpty()) {
+                    text.append(" (").append(hint).append(')');
+                }
+                text.append("; known: ").append(String.join(", ", new TreeSet<>(known)));
+                openPrefixes.forEach(open -> text.append(", ").append(open).append('*'));
+                problems.add(text.toString());
+            }
+        }
     }
 
     /** Percent-decodes a raw URI component as UTF-8; unlike form decoding, '+' stays a plus. */

@@ -99,6 +99,8 @@ final class KafkaSettings {
     }
 
     private void readProperties(Map<String, String> properties, List<String> problems) {
+        TransportSettings.unknownKeys(properties, "kafka.", KEYS, List.of(KafkaProperties.CLIENT_PREFIX,
+                KafkaProperties.PRODUCER_PREFIX, KafkaProperties.CONSUMER_PREFIX), "property", "", problems);
         for (Map.Entry<String, String> entry : properties.entrySet()) {
             String key = entry.getKey();
             if (key.startsWith(KafkaProperties.CLIENT_PREFIX)) {
@@ -107,10 +109,6 @@ final class KafkaSettings {
                 producer.put(key.substring(KafkaProperties.PRODUCER_PREFIX.length()), entry.getValue());
             } else if (key.startsWith(KafkaProperties.CONSUMER_PREFIX)) {
                 consumer.put(key.substring(KafkaProperties.CONSUMER_PREFIX.length()), entry.getValue());
-            } else if (key.startsWith("kafka.") && !KEYS.contains(key)) {
-                problems.add("unknown property " + key + "; known: " + String.join(", ", KEYS.stream().sorted().toList())
-                        + ", and the prefixes " + KafkaProperties.CLIENT_PREFIX + ", " + KafkaProperties.PRODUCER_PREFIX
-                        + ", " + KafkaProperties.CONSUMER_PREFIX);
             }
         }
         partitions = (int) TransportSettings.number(properties, KafkaProperties.PARTITIONS, partitions, 1, 10_000, problems);

@@ -116,12 +116,7 @@ final class NatsSettings {
     }
 
     private void readProperties(Map<String, String> properties, List<String> problems) {
-        for (Map.Entry<String, String> entry : properties.entrySet()) {
-            String key = entry.getKey();
-            if (key.startsWith("nats.") && !KNOWN.contains(key)) {
-                problems.add("unknown property " + key + "; known: " + String.join(", ", KNOWN.stream().sorted().toList()));
-            }
-        }
+        TransportSettings.unknownKeys(properties, "nats.", KNOWN, List.of(), "property", "", problems);
         if (properties.containsKey(NatsProperties.USER)) {
             user = properties.get(NatsProperties.USER);
         }

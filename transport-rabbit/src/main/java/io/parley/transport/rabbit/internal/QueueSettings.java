@@ -57,13 +57,12 @@ final class QueueSettings {
         Map<String, String> properties = options.properties();
         List<String> problems = new ArrayList<>();
         Map<String, Object> arguments = new HashMap<>();
+        TransportSettings.unknownKeys(properties, "rabbit.", KEYS, List.of(RabbitProperties.QUEUE_ARGUMENT_PREFIX),
+                "subscription property", "", problems);
         for (Map.Entry<String, String> entry : properties.entrySet()) {
             String key = entry.getKey();
             if (key.startsWith(RabbitProperties.QUEUE_ARGUMENT_PREFIX)) {
                 arguments.put(key.substring(RabbitProperties.QUEUE_ARGUMENT_PREFIX.length()), argument(entry.getValue()));
-            } else if (key.startsWith("rabbit.") && !KEYS.contains(key)) {
-                problems.add("unknown subscription property " + key + "; known: "
-                        + String.join(", ", KEYS.stream().sorted().toList()) + ", " + RabbitProperties.QUEUE_ARGUMENT_PREFIX + "*");
             }
         }
         // a named queue outlives its consumers (a member that dies leaves its work to the next one) and,

@@ -80,12 +80,8 @@ final class RabbitSettings {
     }
 
     private void readProperties(Map<String, String> properties, List<String> problems) {
-        for (String key : properties.keySet()) {
-            if (key.startsWith("rabbit.") && !BROKER_KEYS.contains(key)) {
-                problems.add("unknown broker property " + key + " (rabbit.queue.* properties go on SubscribeOptions); known: "
-                        + String.join(", ", BROKER_KEYS.stream().sorted().toList()));
-            }
-        }
+        TransportSettings.unknownKeys(properties, "rabbit.", BROKER_KEYS, List.of(), "broker property",
+                "rabbit.queue.* properties go on SubscribeOptions", problems);
         String mode = properties.getOrDefault(RabbitProperties.REPLY_MODE, "direct");
         if (mode.equals("queue")) {
             directReplyTo = false;

@@ -2,7 +2,7 @@ package io.parley.transport.redis.internal;
 
 import java.util.Locale;
 
-/** The shapes of envelope a Redis message can travel in (see shared/design/wire-formats.md). */
+/** The shapes of envelope a Redis message can travel in (see docs/WIRE.md). */
 public enum EnvelopeFormat {
 
     /** FastStream 0.6+ binary envelope: magic, version, headers, then the untouched payload. The default. */

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /** Everything the transport reads from the URI and the broker's properties, checked at once. */
 final class RedisSettings {
@@ -149,11 +148,7 @@ final class RedisSettings {
         if (uri.getRawQuery() != null) {
             problems.add("query parameters are not supported; set redis.* broker properties instead");
         }
-        for (String key : properties.keySet()) {
-            if (key.startsWith("redis.") && !KNOWN.contains(key)) {
-                problems.add("unknown property '" + key + "' (known: " + String.join(", ", new TreeSet<>(KNOWN)) + ")");
-            }
-        }
+        TransportSettings.unknownKeys(properties, "redis.", KNOWN, List.of(), "property", "", problems);
         String envelope = properties.get(RedisProperties.ENVELOPE);
         if (envelope != null) {
             b.envelope = EnvelopeFormat.fromProperty(envelope);

@@ -51,13 +51,16 @@ public final class TlsOptions {
     private final SSLContext context;
     private final boolean hostnameVerification;
     private final boolean clientCertificate;
-    private final Builder source;
+    private final boolean userContext;
+    private final String description;
 
-    private TlsOptions(SSLContext context, boolean hostnameVerification, boolean clientCertificate, Builder source) {
+    private TlsOptions(SSLContext context, boolean hostnameVerification, boolean clientCertificate,
+                       boolean userContext, String description) {
         this.context = context;
         this.hostnameVerification = hostnameVerification;
         this.clientCertificate = clientCertificate;
-        this.source = source;
+        this.userContext = userContext;
+        this.description = description;
     }
 
     public static Builder builder() {
@@ -84,58 +87,14 @@ public final class TlsOptions {
         return clientCertificate;
     }
 
-    /**
-     * The files these options were built from, for transports whose client reads files rather than
-     * taking an {@link SSLContext} (Kafka's); {@code null} for a user's {@link SSLContext}.
-     */
-    public KeyMaterial keyMaterial() {
-        return source.context == null ? new KeyMaterial(source) : null;
-    }
-
-    /** The key material files of the options, as given; a password is a copy the caller should clear. */
-    public static final class KeyMaterial {
-        private final Builder b;
-
-        private KeyMaterial(Builder b) {
-            this.b = b;
-        }
-
-        public Path trustStore() {
-            return b.trustStore;
-        }
-
-        public char[] trustStorePassword() {
-            return b.trustStorePassword == null ? null : b.trustStorePassword.clone();
-        }
-
-        public List<Path> trustCertificates() {
-            return List.copyOf(b.trustCertificates);
-        }
-
-        public Path keyStore() {
-            return b.keyStore;
-        }
-
-        public char[] keyStorePassword() {
-            return b.keyStorePassword == null ? null : b.keyStorePassword.clone();
-        }
-
-        public Path certificateChain() {
-            return b.certificateChain;
-        }
-
-        public Path privateKey() {
-            return b.privateKey;
-        }
+    /** Whether the application gave its own {@link SSLContext} (then whether it holds a client certificate is unknown). */
+    public boolean isUserContext() {
+        return userContext;
     }
 
     @Override
     public String toString() {
-        return "TlsOptions[" + (source.context != null ? "user SSLContext"
-                : "trust " + (source.trustStore != null ? source.trustStore
-                : source.trustCertificates.isEmpty() ? "JVM default" : source.trustCertificates)
-                + (clientCertificate ? ", client certificate" : ""))
-                + (hostnameVerification ? "" : ", host names not verified") + "]";
+        return "TlsOptions[" + description + (hostnameVerification ? "" : ", host names not verified") + "]";
     }
 
     public static final class Builder {
@@ -202,7 +161,7 @@ public final class TlsOptions {
                     problems.add("give either an SSLContext or trust and key files, not both");
                 }
                 throwIfAny(problems);
-                return new TlsOptions(context, hostnameVerification, false, copy());
+                return new TlsOptions(context, hostnameVerification, false, true, "user SSLContext");
             }
             if (trustStore != null && !trustCertificates.isEmpty()) {
                 problems.add("give either a trust store or PEM trust certificates, not both");
@@ -219,24 +178,12 @@ public final class TlsOptions {
             try {
                 SSLContext built = SSLContext.getInstance("TLS");
                 built.init(keys, trust, null);
-                return new TlsOptions(built, hostnameVerification, keys != null, copy());
+                return new TlsOptions(built, hostnameVerification, keys != null, false, "trust "
+                        + (trustStore != null ? trustStore : trustCertificates.isEmpty() ? "JVM default" : trustCertificates)
+                        + (keys != null ? ", client certificate" : ""));
             } catch (GeneralSecurityException e) {
                 throw new ConfigurationException("Cannot build the TLS context: " + e.getMessage(), e);
             }
-        }
-
-        private Builder copy() {
-            Builder c = new Builder();
-            c.context = context;
-            c.trustStore = trustStore;
-            c.trustStorePassword = trustStorePassword == null ? null : trustStorePassword.clone();
-            c.trustCertificates.addAll(trustCertificates);
-            c.keyStore = keyStore;
-            c.keyStorePassword = keyStorePassword == null ? null : keyStorePassword.clone();
-            c.certificateChain = certificateChain;
-            c.privateKey = privateKey;
-            c.hostnameVerification = hostnameVerification;
-            return c;
         }
 
         private TrustManager[] trustManagers(List<String> problems) {

@@ -240,9 +240,8 @@ final class RabbitTransport implements Transport {
             }
             what = "dropped the connection during the TLS handshake, and this client has no certificate to show";
         }
-        return Optional.of(new ConnectionException("Cannot connect to RabbitMQ at " + redactedUri + ": TLS: the broker"
-                + " at " + settings.host + " " + what + ": it requires a client certificate (mutual TLS) signed by a CA"
-                + " it trusts; give one with TlsOptions.keyStore(...) or certificate(chain.pem, key.pem)", e));
+        return Optional.of(new ConnectionException("Cannot connect to RabbitMQ at " + redactedUri + " (the broker "
+                + what + "): " + TlsSupport.missingClientCertificate(settings.host), e));
     }
 
     /**
@@ -254,7 +253,7 @@ final class RabbitTransport implements Transport {
             return System.getProperty("javax.net.ssl.keyStore") == null;
         }
         TlsOptions tls = options.tls().get();
-        return tls.keyMaterial() == null ? null : !tls.hasClientCertificate();
+        return tls.isUserContext() ? null : !tls.hasClientCertificate();
     }
 
     /** The broker dropped the socket (reset, broken pipe, end of stream) rather than answering in TLS or AMQP. */

@@ -28,12 +28,36 @@ record BrokerUri(URI uri, String scheme, String redacted) {
             candidate = candidate + "/"; // "memory://" has an empty authority, which java.net.URI refuses
         }
         try {
-            return new BrokerUri(new URI(candidate), scheme, redacted);
+            return new BrokerUri(new URI(bracketsEscapedInServerList(candidate)), scheme, redacted);
         } catch (URISyntaxException e) {
             // the exception text repeats the URI, credentials included: do not chain it
             throw new ConfigurationException("The broker URI '" + redacted + "' is not a valid URI (" + e.getReason()
                     + " at index " + e.getIndex() + ")");
         }
+    }
+
+    /**
+     * java.net.URI takes an IPv6 address in brackets only as the one host of the URI: in a server list
+     * ({@code nats://[::1]:4222,[::2]:4222}) it refuses them, so there they are percent-encoded, which
+     * {@code io.parley.spi.BrokerAddress} decodes again.
+     */
+    static String bracketsEscapedInServerList(String text) {
+        int start = text.indexOf("//");
+        if (start < 0) {
+            return text;
+        }
+        start += 2;
+        int end = start;
+        while (end < text.length() && "/?#".indexOf(text.charAt(end)) < 0) {
+            end++;
+        }
+        String authority = text.substring(start, end);
+        String servers = authority.substring(authority.lastIndexOf('@') + 1);
+        if (servers.indexOf(',') < 0 || servers.indexOf('[') < 0) {
+            return text;
+        }
+        String userInfo = authority.substring(0, authority.length() - servers.length());
+        return text.substring(0, start) + userInfo + servers.replace("[", "%5B").replace("]", "%5D") + text.substring(end);
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.parley.spi;
 
+import io.parley.api.ConfigurationException;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -69,6 +71,18 @@ public final class TransportSettings {
                 openPrefixes.forEach(open -> text.append(", ").append(open).append('*'));
                 problems.add(text.toString());
             }
+        }
+    }
+
+    /**
+     * Throws one {@link ConfigurationException} naming every problem, {@code Cannot use <broker> URI
+     * <redactedUri>: <problem>; <problem>}, when there is any. Pass {@link TransportContext#redactedUri()}:
+     * the message must never hold credentials.
+     */
+    public static void throwIfAny(String broker, String redactedUri, List<String> problems) {
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException("Cannot use " + broker + " URI " + redactedUri + ": "
+                    + String.join("; ", problems), problems);
         }
     }
 

@@ -72,6 +72,15 @@ class BrokerUriTest {
     }
 
     @Test
+    void ipv6AddressesInAServerListAreEscapedForJavaNetUri() {
+        BrokerUri parsed = BrokerUri.parse("nats://u:p@[::1]:4222,host,[fe80::2]/x?y");
+        assertEquals("u:p@%5B::1%5D:4222,host,%5Bfe80::2%5D", parsed.uri().getRawAuthority());
+        assertEquals("/x", parsed.uri().getRawPath());
+        assertEquals("nats://[::1]:4222", BrokerUri.parse("nats://[::1]:4222").uri().toString(),
+                "one IPv6 host stays as it is: java.net.URI reads it");
+    }
+
+    @Test
     void parseAcceptsSchemeWithEmptyAuthority() {
         BrokerUri parsed = BrokerUri.parse("memory://");
         assertEquals("memory", parsed.scheme());

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,6 +71,15 @@ class TransportSettingsTest {
     void everyProblemGoesIntoOneConfigurationException() {
         ConfigurationException e = ConfigurationException.of("t settings", List.of("a is wrong", "b is wrong"));
         assertEquals("Invalid t settings: a is wrong; b is wrong", e.getMessage());
+        assertEquals(List.of("a is wrong", "b is wrong"), e.problems());
+    }
+
+    @Test
+    void throwIfAnyThrowsOnlyWhenThereAreProblems() {
+        TransportSettings.throwIfAny("T", "t://host", List.of());
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> TransportSettings.throwIfAny("T", "t://***@host", List.of("a is wrong", "b is wrong")));
+        assertEquals("Cannot use T URI t://***@host: a is wrong; b is wrong", e.getMessage());
         assertEquals(List.of("a is wrong", "b is wrong"), e.problems());
     }
 }

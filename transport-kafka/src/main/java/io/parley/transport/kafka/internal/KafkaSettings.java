@@ -1,7 +1,7 @@
 package io.parley.transport.kafka.internal;
 
-import io.parley.api.ConfigurationException;
 import io.parley.api.TlsOptions;
+import io.parley.spi.BrokerAddress;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSettings;
 import io.parley.transport.kafka.KafkaProperties;
@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.Optional;
 import java.util.Set;
 
@@ -62,40 +63,20 @@ final class KafkaSettings {
         settings.readUri(context.uri(), problems);
         settings.readProperties(context.options().properties(), problems);
         context.options().tls().ifPresent(settings::useTls);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException("Cannot use Kafka URI " + context.redactedUri() + ": "
-                    + String.join("; ", problems), problems);
-        }
+        TransportSettings.throwIfAny("Kafka", context.redactedUri(), problems);
         return settings;
     }
 
     private void readUri(URI uri, List<String> problems) {
-        String authority = uri.getRawAuthority();
-        if (authority == null || authority.isBlank()) {
-            problems.add("no host: write kafka://host:9092 (several: kafka://host1:9092,host2:9092)");
-            return;
-        }
-        if (authority.contains("@")) {
+        BrokerAddress address = BrokerAddress.read(uri, 9092, "kafka://host:9092 (several: kafka://host1:9092,host2:9092)",
+                problems);
+        if (address.user().isPresent()) {
             problems.add("credentials do not go in a kafka:// URI; give SASL settings as kafka.client.* properties");
-            authority = authority.substring(authority.lastIndexOf('@') + 1);
         }
-        List<String> servers = new ArrayList<>();
-        for (String server : authority.split(",")) {
-            String trimmed = server.strip();
-            if (trimmed.isEmpty()) {
-                problems.add("an empty server in the server list");
-            } else {
-                servers.add(trimmed.contains(":") ? trimmed : trimmed + ":9092");
-            }
-        }
-        bootstrap = String.join(",", servers);
-        host = servers.size() == 1 ? uri.getHost() : null;
-        if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
-            problems.add("a Kafka URI has no path; remove '" + uri.getRawPath() + "'");
-        }
-        if (uri.getRawQuery() != null) {
-            problems.add("query parameters are not read; use the kafka.* properties");
-        }
+        bootstrap = address.servers().stream().map(BrokerAddress.Server::toString).collect(Collectors.joining(","));
+        host = address.servers().size() == 1 ? address.server().host() : null;
+        address.noPath("Kafka", problems);
+        address.noQuery("use the kafka.* properties", problems);
     }
 
     private void readProperties(Map<String, String> properties, List<String> problems) {

@@ -3,7 +3,7 @@ package io.parley.transport.nats.internal;
 import io.nats.client.AuthHandler;
 import io.nats.client.NKey;
 import io.nats.client.Nats;
-import io.parley.api.ConfigurationException;
+import io.parley.spi.BrokerAddress;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSettings;
 import io.parley.transport.nats.NatsProperties;
@@ -60,59 +60,24 @@ final class NatsSettings {
         settings.readUri(context.uri(), problems);
         settings.readProperties(context.options().properties(), problems);
         settings.readCredentialFiles(context.options().properties(), problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException("Cannot use NATS URI " + context.redactedUri() + ": "
-                    + String.join("; ", problems), problems);
-        }
+        TransportSettings.throwIfAny("NATS", context.redactedUri(), problems);
         return settings;
     }
 
     private void readUri(URI uri, List<String> problems) {
-        String scheme = uri.getScheme();
-        String authority = uri.getRawAuthority();
-        if (authority == null || authority.isBlank()) {
-            problems.add("no host: write nats://host:4222 (several servers: nats://host1:4222,host2:4222)");
-            return;
+        BrokerAddress address = BrokerAddress.read(uri, 4222,
+                "nats://host:4222 (several servers: nats://host1:4222,host2:4222)", problems);
+        if (address.password().isPresent()) {
+            user = address.user().orElse("");
+            password = address.password().get().toCharArray();
+        } else {
+            address.user().ifPresent(value -> token = value.toCharArray());
         }
-        int at = authority.lastIndexOf('@');
-        if (at >= 0) {
-            String userInfo = authority.substring(0, at);
-            int colon = userInfo.indexOf(':');
-            if (colon >= 0) {
-                user = TransportSettings.percentDecode(userInfo.substring(0, colon));
-                password = TransportSettings.percentDecode(userInfo.substring(colon + 1)).toCharArray();
-            } else {
-                token = TransportSettings.percentDecode(userInfo).toCharArray();
-            }
-            authority = authority.substring(at + 1);
+        for (BrokerAddress.Server server : address.servers()) {
+            servers.add(address.scheme() + "://" + server);
         }
-        for (String hostPort : authority.split(",")) {
-            String trimmed = hostPort.strip();
-            if (trimmed.isEmpty()) {
-                problems.add("an empty server in the server list");
-                continue;
-            }
-            int colon = trimmed.lastIndexOf(':');
-            if (colon >= 0 && !trimmed.endsWith("]")) {
-                try {
-                    int port = Integer.parseInt(trimmed.substring(colon + 1));
-                    if (port < 1 || port > 65535) {
-                        problems.add("port " + port + " of server " + (servers.size() + 1) + " is out of range");
-                    }
-                } catch (NumberFormatException e) {
-                    problems.add("server " + (servers.size() + 1) + " has a port that is not a number");
-                }
-            } else {
-                trimmed = trimmed + ":4222";
-            }
-            servers.add(scheme + "://" + trimmed);
-        }
-        if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
-            problems.add("a NATS URI has no path; remove '" + uri.getRawPath() + "'");
-        }
-        if (uri.getRawQuery() != null) {
-            problems.add("query parameters are not read; use the nats.* properties (see the transport's README)");
-        }
+        address.noPath("NATS", problems);
+        address.noQuery("use the nats.* properties (see the transport's README)", problems);
     }
 
     private void readProperties(Map<String, String> properties, List<String> problems) {

@@ -1,6 +1,6 @@
 package io.parley.transport.rabbit.internal;
 
-import io.parley.api.ConfigurationException;
+import io.parley.spi.BrokerAddress;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSettings;
 import io.parley.transport.rabbit.RabbitProperties;
@@ -49,34 +49,27 @@ final class RabbitSettings {
         List<String> problems = new ArrayList<>();
         settings.readUri(context.uri(), context.options().tls().isPresent(), problems);
         settings.readProperties(context.options().properties(), problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException("Cannot use RabbitMQ URI " + context.redactedUri() + ": "
-                    + String.join("; ", problems), problems);
-        }
+        TransportSettings.throwIfAny("RabbitMQ", context.redactedUri(), problems);
         return settings;
     }
 
     private void readUri(URI uri, boolean tlsOptions, List<String> problems) {
         // TlsOptions turn TLS on whatever the scheme: amqp:// with them goes to the TLS port too
         tls = tlsOptions || "amqps".equalsIgnoreCase(uri.getScheme());
-        host = uri.getHost();
-        if (host == null || host.isBlank()) {
-            problems.add("no host: write amqp://user:password@host:5672/vhost");
+        BrokerAddress address = BrokerAddress.read(uri, tls ? 5671 : 5672, "amqp://user:password@host:5672/vhost", problems);
+        address.oneServer("RabbitMQ", problems);
+        if (address.server() != null) {
+            host = address.server().host();
+            port = address.server().port();
         }
-        port = uri.getPort() == -1 ? (tls ? 5671 : 5672) : uri.getPort();
-        String userInfo = uri.getRawUserInfo();
-        if (userInfo != null) {
-            int colon = userInfo.indexOf(':');
-            user = TransportSettings.percentDecode(colon < 0 ? userInfo : userInfo.substring(0, colon));
-            password = colon < 0 ? "" : TransportSettings.percentDecode(userInfo.substring(colon + 1));
+        if (address.user().isPresent()) {
+            user = address.user().get();
+            password = address.password().orElse("");
         }
-        String path = uri.getRawPath();
-        if (path != null && path.length() > 1) {
-            vhost = TransportSettings.percentDecode(path.substring(1));
+        if (!address.path().isEmpty()) {
+            vhost = address.path();
         }
-        if (uri.getRawQuery() != null) {
-            problems.add("query parameters are not read; use the rabbit.* properties (see the transport's README)");
-        }
+        address.noQuery("use the rabbit.* properties (see the transport's README)", problems);
     }
 
     private void readProperties(Map<String, String> properties, List<String> problems) {

@@ -2,6 +2,7 @@ package io.parley.transport.redis.internal;
 
 import io.parley.api.BrokerOptions;
 import io.parley.spi.TlsSupport;
+import io.parley.spi.BrokerAddress;
 import io.parley.spi.TransportSettings;
 import io.parley.api.ConfigurationException;
 import io.parley.transport.redis.RedisProperties;
@@ -116,38 +117,31 @@ final class RedisSettings {
             problems.add("the scheme must be redis or rediss, was '" + scheme + "'");
         }
         b.tls = scheme.equals("rediss") || options.tls().isPresent();
-        if (uri.getHost() == null || uri.getHost().isBlank()) {
-            problems.add("the URI has no host (expected redis://host:6379)");
-        } else {
-            b.host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1)
-                    : uri.getHost();
+        BrokerAddress address = BrokerAddress.read(uri, DEFAULT_PORT, "redis://host:6379/0", problems);
+        address.oneServer("Redis", problems);
+        if (address.server() != null) {
+            b.host = address.server().host();
+            b.port = address.server().port();
         }
-        b.port = uri.getPort() == -1 ? DEFAULT_PORT : uri.getPort();
-        String userInfo = uri.getRawUserInfo();
-        if (userInfo != null && !userInfo.isEmpty()) {
-            int colon = userInfo.indexOf(':');
-            if (colon < 0) {
+        if (address.user().isPresent()) {
+            if (address.password().isEmpty()) {
                 problems.add("the user info has no password (expected user:password@ or :password@)");
             } else {
-                String user = TransportSettings.percentDecode(userInfo.substring(0, colon));
-                b.user = user.isEmpty() ? null : user;
-                b.password = TransportSettings.percentDecode(userInfo.substring(colon + 1));
+                b.user = address.user().get().isEmpty() ? null : address.user().get();
+                b.password = address.password().get();
             }
         }
-        String path = uri.getRawPath();
-        if (path != null && !path.isEmpty() && !path.equals("/")) {
+        if (!address.path().isEmpty()) {
             try {
-                b.database = Integer.parseInt(path.substring(1));
+                b.database = Integer.parseInt(address.path());
                 if (b.database < 0) {
                     problems.add("the database number must not be negative, was " + b.database);
                 }
             } catch (NumberFormatException e) {
-                problems.add("the path must be a database number such as /0, was '" + path + "'");
+                problems.add("the path must be a database number such as /0, was '/" + address.path() + "'");
             }
         }
-        if (uri.getRawQuery() != null) {
-            problems.add("query parameters are not supported; set redis.* broker properties instead");
-        }
+        address.noQuery("set redis.* broker properties instead", problems);
         TransportSettings.unknownKeys(properties, "redis.", KNOWN, List.of(), "property", "", problems);
         String envelope = properties.get(RedisProperties.ENVELOPE);
         if (envelope != null) {
@@ -171,10 +165,7 @@ final class RedisSettings {
         b.streamClaimIdleMillis = TransportSettings.number(properties, RedisProperties.STREAM_CLAIM_IDLE_MS, b.streamClaimIdleMillis, 1,
                 Long.MAX_VALUE, problems);
         b.streamMaxLen = TransportSettings.number(properties, RedisProperties.STREAM_MAXLEN, b.streamMaxLen, 0, Long.MAX_VALUE, problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException("Invalid Redis settings for " + redactedUri + ": "
-                    + String.join("; ", problems), problems);
-        }
+        TransportSettings.throwIfAny("Redis", redactedUri, problems);
         if (b.tls) {
             b.sslContext = TlsSupport.context(options);
             b.verifyHostname = TlsSupport.verifyHostname(options);

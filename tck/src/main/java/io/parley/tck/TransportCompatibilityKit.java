@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -90,6 +91,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * them afterwards. Optional rules whose capability the environment declares missing are skipped
  * with the declared reason.
  */
+@ExtendWith(KitRunCheck.class)
 public abstract class TransportCompatibilityKit {
 
     private static final Logger log = LoggerFactory.getLogger(TransportCompatibilityKit.class);

@@ -4,6 +4,7 @@ import io.parley.api.Broker;
 import io.parley.api.BrokerClosedException;
 import io.parley.api.BrokerOptions;
 import io.parley.api.ConnectionException;
+import io.parley.api.Handler;
 import io.parley.api.MessagingException;
 import io.parley.api.Message;
 import io.parley.api.PublishOptions;
@@ -38,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Iterator;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -56,6 +58,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -320,6 +323,7 @@ public abstract class TransportCompatibilityKit {
             String destination = env().destination("greet");
             server().subscribe(destination, String.class, name -> "Hello, " + name);
             assertEquals("Hello, Ada", ask(client(), destination, "Ada").bodyAsString());
+            assertEquals(0, client().rpc().pendingRequests(), "an answered request leaves the pending table");
         }
 
         @Test
@@ -750,10 +754,17 @@ public abstract class TransportCompatibilityKit {
                 }
                 return "e";
             });
-            List<String> got = bodies(client().rpc().requestMany(destination, "go",
-                    RequestOptions.builder().maxReplies(3).timeout(env().timeout()).build()));
-            assertEquals(List.of("a", "b", "c"), got);
-            assertEquals(0, client().rpc().pendingRequests());
+            try (Stream<Message> replies = client().rpc().requestMany(destination, "go",
+                    RequestOptions.builder().maxReplies(3).timeout(env().timeout()).build())) {
+                Iterator<Message> each = replies.iterator();
+                List<String> got = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    got.add(each.next().bodyAsString());
+                }
+                assertEquals(List.of("a", "b", "c"), got);
+                assertEquals(0, client().rpc().pendingRequests(), "the last reply by count ends the request at once");
+                assertFalse(each.hasNext(), "no reply after the count");
+            }
         }
 
         @Test
@@ -781,17 +792,25 @@ public abstract class TransportCompatibilityKit {
         void required_spec703_manyEndByGap() {
             String destination = env().destination("many-gap");
             CountDownLatch never = gate();
+            long pause = env().shortTimeout().toNanos() / 4;
             server().subscribe(destination, Message.class, message -> {
                 message.reply("one");
+                LockSupport.parkNanos(pause); // a slow producer: a pause shorter than the gap does not end the stream
                 message.reply("two");
+                LockSupport.parkNanos(pause);
+                message.reply("three");
                 never.await();
                 return "never";
             });
             long start = System.nanoTime();
-            List<String> got = bodies(client().rpc().requestMany(destination, "go", RequestOptions.builder()
-                    .timeout(env().timeout().multipliedBy(3)).gap(env().shortTimeout()).build()));
+            List<String> got;
+            try (Stream<Message> replies = client().rpc().requestMany(destination, "go", RequestOptions.builder()
+                    .timeout(env().timeout().multipliedBy(3)).gap(env().shortTimeout()).build())) {
+                got = replies.map(Message::bodyAsString).collect(Collectors.toList());
+                assertEquals(0, client().rpc().pendingRequests(), "the gap ends the request, before the stream is closed");
+            }
             long took = millisSince(start);
-            assertEquals(List.of("one", "two"), got);
+            assertEquals(List.of("one", "two", "three"), got);
             assertTrue(took < env().timeout().multipliedBy(3).toMillis(), "the gap did not end it: " + took + " ms");
         }
 
@@ -802,8 +821,12 @@ public abstract class TransportCompatibilityKit {
             server().subscribe(destination, Integer.class,
                     count -> IntStream.rangeClosed(1, count).mapToObj(i -> "part " + i));
             long start = System.nanoTime();
-            List<String> got = bodies(client().rpc().requestMany(destination, 4,
-                    RequestOptions.builder().timeout(env().timeout().multipliedBy(3)).build()));
+            List<String> got;
+            try (Stream<Message> replies = client().rpc().requestMany(destination, 4,
+                    RequestOptions.builder().timeout(env().timeout().multipliedBy(3)).build())) {
+                got = replies.map(Message::bodyAsString).collect(Collectors.toList());
+                assertEquals(0, client().rpc().pendingRequests(), "the sentinel ends the request, before the stream is closed");
+            }
             assertEquals(List.of("part 1", "part 2", "part 3", "part 4"), got);
             assertTrue(millisSince(start) < env().timeout().toMillis(), "the sentinel did not end it");
         }
@@ -834,6 +857,7 @@ public abstract class TransportCompatibilityKit {
             assertTrue(millisSince(start) < env().timeout().toMillis(), "the error must not wait for the timeout");
             assertEquals(500, e.code());
             assertEquals(RequestException.Reason.REMOTE_ERROR, e.reason());
+            assertEquals(0, client().rpc().pendingRequests(), "a request ended by an error reply leaves the pending table");
             assertTrue(e.remoteMessage().matches("the handler failed \\(error id [0-9a-f]{8}\\)"),
                     "by default the caller gets no internals, only an error id: " + e.remoteMessage());
             RemoteHandlerException withDetails = assertThrows(RemoteHandlerException.class,
@@ -1552,6 +1576,10 @@ public abstract class TransportCompatibilityKit {
                     return null;
                 });
             }
+            assertEquals(destination, closing.destination());
+            assertEquals(Optional.of("g"), closing.group());
+            assertTrue(closing.toString().contains(destination), "a subscriber names its destination: " + closing);
+            assertTrue(closing.isActive(), "an open subscriber says it is active");
             closing.close();
             assertFalse(closing.isActive(), "a closed subscriber must say it is not active");
             int before = first.get();
@@ -1582,9 +1610,9 @@ public abstract class TransportCompatibilityKit {
                         () -> replies.forEach(m -> got.add(m.bodyAsString())),
                         "an error reply inside the stream must end it with RemoteHandlerException");
                 assertEquals(500, e.code());
+                assertEquals(0, client().rpc().pendingRequests(), "the error ends the request, before the stream is closed");
             }
             assertEquals(List.of("part 1", "part 2"), got);
-            awaitTrue("the failed stream's pending entry is freed", () -> client().rpc().pendingRequests() == 0);
 
             String parts = env().destination("many-forever");
             server().subscribe(parts, Integer.class, count -> IntStream.rangeClosed(1, count).mapToObj(i -> "p" + i));
@@ -1612,6 +1640,23 @@ public abstract class TransportCompatibilityKit {
             }, delayed));
             RemoteHandlerException e = assertThrows(RemoteHandlerException.class, () -> ask(client(), failing, "x"));
             assertEquals(500, e.code());
+            String detailed = env().destination("async-fails-detailed");
+            server().subscribe(detailed, String.class, SubscribeOptions.builder().errorDetails(true).build(),
+                    body -> CompletableFuture.supplyAsync(() -> {
+                        throw new IllegalStateException("async boom");
+                    }, delayed));
+            RemoteHandlerException withDetails = assertThrows(RemoteHandlerException.class, () -> ask(client(), detailed, "x"));
+            assertEquals("IllegalStateException: async boom", withDetails.remoteMessage(),
+                    "the details are the handler's own failure, not the CompletionException around it");
+
+            String streamed = env().destination("stream-closed");
+            CountDownLatch closed = new CountDownLatch(1);
+            server().subscribe(streamed, Integer.class,
+                    count -> IntStream.rangeClosed(1, count).mapToObj(i -> "s" + i).onClose(closed::countDown));
+            try (Stream<Message> replies = client().rpc().requestMany(streamed, 2, patientMany())) {
+                assertEquals(List.of("s1", "s2"), replies.map(Message::bodyAsString).collect(Collectors.toList()));
+            }
+            assertTrue(await(closed), "a Stream a handler returns is closed once its replies are sent");
 
             String iterated = env().destination("iterator");
             server().subscribe(iterated, Integer.class, count -> IntStream.rangeClosed(1, count).mapToObj(i -> "i" + i).iterator());
@@ -1734,6 +1779,73 @@ public abstract class TransportCompatibilityKit {
             assertEquals(RequestException.Reason.SEND_FAILED, e.reason(), e.getMessage());
             assertTrue(millisSince(start) <= env().timeout().toMillis(), "the failed send waited " + millisSince(start) + " ms");
             assertEquals("still", ask(client(), destination, "still").bodyAsString());
+        }
+
+        @Test
+        @DisplayName("13.12 a call with a missing or blank argument fails at once with IllegalArgumentException or NullPointerException and sends or subscribes nothing")
+        void required_spec1312_badArgumentsFailAtOnce() throws Exception {
+            String destination = env().destination("arguments");
+            AtomicInteger handled = new AtomicInteger();
+            server().subscribe(destination, String.class, body -> {
+                handled.incrementAndGet();
+                return "ok";
+            });
+            Broker broker = client();
+            Handler<String> handler = body -> null;
+            List<org.junit.jupiter.api.function.Executable> calls = List.of(
+                    () -> broker.subscribe(" ", String.class, handler),
+                    () -> broker.subscribe(null, String.class, handler),
+                    () -> broker.subscribe(destination, null, handler),
+                    () -> broker.subscribe(destination, String.class, (SubscribeOptions) null, handler),
+                    () -> broker.subscribe(destination, String.class, SubscribeOptions.defaults(), null),
+                    () -> broker.publish("", "x"),
+                    () -> broker.publish(destination, "x", (PublishOptions) null),
+                    () -> broker.rpc().request(" ", "x", patient()),
+                    () -> broker.rpc().request(destination, "x", (RequestOptions) null),
+                    () -> broker.rpc().requestAsync(destination, "x", (RequestOptions) null),
+                    () -> broker.rpc().requestMany(destination, "x", (RequestOptions) null));
+            for (int i = 0; i < calls.size(); i++) {
+                Throwable thrown = assertThrows(Throwable.class, calls.get(i), "call " + i + " must fail at once");
+                assertTrue(thrown instanceof IllegalArgumentException || thrown instanceof NullPointerException,
+                        "call " + i + " threw " + thrown);
+            }
+            assertEquals(0, broker.rpc().pendingRequests(), "a refused request leaves nothing pending");
+            assertStaysEqual("a refused call sends nothing", 0, handled);
+            assertEquals("ok", ask(broker, destination, "x").bodyAsString());
+        }
+
+        @Test
+        @DisplayName("13.13 a thread interrupted while it waits in request() gets a CANCELLED RequestException at once, keeps its interrupt flag, and the request leaves the pending table")
+        void required_spec1313_interruptedRequestIsCancelled() throws Exception {
+            String destination = env().destination("interrupted");
+            CountDownLatch never = gate();
+            CountDownLatch started = new CountDownLatch(1);
+            server().subscribe(destination, String.class, body -> {
+                started.countDown();
+                never.await();
+                return "never";
+            });
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread waiter = new Thread(() -> {
+                try {
+                    client().rpc().request(destination, "x", RequestOptions.builder()
+                            .timeout(env().timeout().multipliedBy(3)).throwOnTimeout().build());
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    outcome.complete(Thread.currentThread().isInterrupted() ? t : new AssertionError(
+                            "the interrupt flag was cleared; the request ended with " + t, t));
+                }
+            }, "parley-tck-interrupted-requester");
+            waiter.start();
+            assertTrue(await(started), "the handler got the request");
+            long start = System.nanoTime();
+            waiter.interrupt();
+            Throwable thrown = outcome.get(env().timeout().toMillis(), TimeUnit.MILLISECONDS);
+            assertTrue(millisSince(start) <= env().slack().toMillis(), "the interrupted request ended late");
+            RequestException e = assertInstanceOf(RequestException.class, thrown, "an interrupted request must throw");
+            assertEquals(RequestException.Reason.CANCELLED, e.reason(), e.getMessage());
+            awaitTrue("the cancelled request leaves the pending table", () -> client().rpc().pendingRequests() == 0);
+            waiter.join(env().timeout().toMillis());
         }
     }
 

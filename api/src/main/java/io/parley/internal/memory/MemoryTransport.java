@@ -1,6 +1,7 @@
 package io.parley.internal.memory;
 
 import io.parley.api.BrokerClosedException;
+import io.parley.api.MessagingException;
 import io.parley.api.SubscribeOptions;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
@@ -35,10 +36,12 @@ final class MemoryTransport implements Transport {
     private final String replyAddress = "_parley.reply." + UUID.randomUUID();
     private final MemoryBus.Receiver replySink;
     private final Set<Consumer> consumers = ConcurrentHashMap.newKeySet();
+    private final long maxBodyBytes;
     private volatile boolean closed;
 
-    MemoryTransport(MemoryBus bus, ReplyListener replies) {
+    MemoryTransport(MemoryBus bus, ReplyListener replies, long maxBodyBytes) {
         this.bus = bus;
+        this.maxBodyBytes = maxBodyBytes;
         this.replies = replies;
         this.replySink = replies::onReply;
         bus.add(replyAddress, null, replySink);
@@ -47,6 +50,9 @@ final class MemoryTransport implements Transport {
     @Override
     public CompletionStage<Void> publish(Envelope message) {
         ensureOpen();
+        if (message.body().length > maxBodyBytes) {
+            return tooLarge(message);
+        }
         bus.publish(message.toBuilder().nativeMessage(null).build());
         return DONE;
     }
@@ -54,6 +60,9 @@ final class MemoryTransport implements Transport {
     @Override
     public CompletionStage<Void> request(Envelope request) {
         ensureOpen();
+        if (request.body().length > maxBodyBytes) {
+            return tooLarge(request);
+        }
         int delivered = bus.publish(request.toBuilder().replyTo(replyAddress).nativeMessage(null).build());
         if (delivered == 0) {
             replies.onNoResponders(request.correlationId());
@@ -82,6 +91,12 @@ final class MemoryTransport implements Transport {
             consumer.close();
         }
         bus.detach();
+    }
+
+    private CompletionStage<Void> tooLarge(Envelope message) {
+        return CompletableFuture.failedFuture(new MessagingException("The message to '" + message.destination()
+                + "' has a body of " + message.body().length + " bytes; this memory:// bus takes at most "
+                + maxBodyBytes + " (" + MemoryTransportProvider.MAX_BODY_BYTES + "). Send less, or raise the limit"));
     }
 
     private void ensureOpen() {

@@ -45,6 +45,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -1846,6 +1847,71 @@ public abstract class TransportCompatibilityKit {
             assertEquals(RequestException.Reason.CANCELLED, e.reason(), e.getMessage());
             awaitTrue("the cancelled request leaves the pending table", () -> client().rpc().pendingRequests() == 0);
             waiter.join(env().timeout().toMillis());
+        }
+
+        @Test
+        @DisplayName("13.14 the stage the core gives the transport for a message (it acknowledges by it) completes normally once the handler succeeded, not before an async handler finished, and exceptionally when the handler failed or the body could not be decoded")
+        void required_spec1314_acknowledgementFollowsTheOutcome() throws Exception {
+            Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
+                    .property(ObservingTransportProvider.OBSERVED, env().transportName()));
+            brokers.add(observed);
+            String destination = env().destination("acks");
+            String numbers = env().destination("acks-numbers");
+            CountDownLatch release = gate();
+            CountDownLatch laterStarted = new CountDownLatch(1);
+            observed.subscribe(destination, String.class, body -> {
+                switch (body) {
+                    case "fail":
+                        throw new IllegalStateException("failed on purpose");
+                    case "later":
+                        laterStarted.countDown();
+                        return CompletableFuture.supplyAsync(() -> {
+                            try {
+                                release.await();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            return "done later";
+                        });
+                    default:
+                        return "fine";
+                }
+            });
+            observed.subscribe(numbers, Integer.class, number -> number + 1);
+            List<CompletionStage<Void>> outcomes = ObservingTransportProvider.outcomes(destination);
+
+            assertEquals("fine", ask(client(), destination, "ok").bodyAsString());
+            awaitTrue("the core gave the transport a stage for the message", () -> outcomes.size() == 1);
+            assertNull(outcomes.get(0).toCompletableFuture().get(env().timeout().toMillis(), TimeUnit.MILLISECONDS),
+                    "a handled message's stage completes normally: the transport acknowledges it");
+
+            assertThrows(RemoteHandlerException.class, () -> ask(client(), destination, "fail"));
+            awaitTrue("the core gave the transport a stage for the failed message", () -> outcomes.size() == 2);
+            assertFailsWithin(outcomes.get(1), "a failed handler's message");
+
+            CompletableFuture<Message> later = client().rpc().requestAsync(destination, "later", patient());
+            assertTrue(await(laterStarted), "the async handler started");
+            awaitTrue("the core gave the transport a stage for the async message", () -> outcomes.size() == 3);
+            CompletableFuture<Void> laterOutcome = outcomes.get(2).toCompletableFuture();
+            assertFalse(laterOutcome.isDone(), "the stage of a message whose async handler runs must not be complete yet");
+            release.countDown();
+            assertEquals("done later", get(later).bodyAsString());
+            assertNull(laterOutcome.get(env().timeout().toMillis(), TimeUnit.MILLISECONDS),
+                    "the async handler's message is acknowledged once it finished");
+
+            List<CompletionStage<Void>> numberOutcomes = ObservingTransportProvider.outcomes(numbers);
+            RemoteHandlerException undecodable = assertThrows(RemoteHandlerException.class,
+                    () -> ask(client(), numbers, "not a number"));
+            assertEquals(400, undecodable.code());
+            awaitTrue("the core gave the transport a stage for the undecodable message", () -> numberOutcomes.size() == 1);
+            assertFailsWithin(numberOutcomes.get(0), "an undecodable message");
+        }
+
+        private void assertFailsWithin(CompletionStage<Void> outcome, String what) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> outcome.toCompletableFuture().get(env().timeout().toMillis(), TimeUnit.MILLISECONDS),
+                    what + ": its stage must complete exceptionally, so the transport applies its reject policy");
+            assertTrue(e.getCause() != null, what);
         }
     }
 

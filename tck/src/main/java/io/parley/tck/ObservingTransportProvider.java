@@ -1,0 +1,101 @@
+package io.parley.tck;
+
+import io.parley.api.ConfigurationException;
+import io.parley.api.SubscribeOptions;
+import io.parley.spi.Envelope;
+import io.parley.spi.InboundHandler;
+import io.parley.spi.Transport;
+import io.parley.spi.TransportContext;
+import io.parley.spi.TransportProvider;
+import io.parley.spi.TransportSubscription;
+
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The kit's window on the acknowledgement contract (rule 13.14): a transport, chosen by name only
+ * ({@code BrokerOptions.transport("parley-tck-observer")}), that hands everything to the transport
+ * under test and keeps, per destination, the stage the core returns for each delivered message: the
+ * stage a transport acknowledges or rejects by. It claims no URI scheme, so discovery by scheme never
+ * finds it. Not for applications.
+ */
+public final class ObservingTransportProvider implements TransportProvider {
+
+    /** The name that selects this provider. */
+    public static final String NAME = "parley-tck-observer";
+    /** The property that names the transport under test, which this one delegates to. */
+    static final String OBSERVED = "tck.observed-transport";
+
+    private static final Map<String, List<CompletionStage<Void>>> OUTCOMES = new ConcurrentHashMap<>();
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Set<String> schemes() {
+        return Set.of();
+    }
+
+    @Override
+    public Transport open(TransportContext context) {
+        String observed = context.options().properties().get(OBSERVED);
+        TransportProvider delegate = ServiceLoader.load(TransportProvider.class).stream()
+                .map(ServiceLoader.Provider::get)
+                .filter(provider -> provider.name().equalsIgnoreCase(String.valueOf(observed)) && provider != this
+                        && !NAME.equals(provider.name()))
+                .findFirst()
+                .orElseThrow(() -> new ConfigurationException("The kit's observer found no transport named '"
+                        + observed + "' (property " + OBSERVED + ")"));
+        return new Observed(delegate.open(context));
+    }
+
+    /** The stages the core returned for the messages delivered on {@code destination}, in delivery order. */
+    static List<CompletionStage<Void>> outcomes(String destination) {
+        return OUTCOMES.computeIfAbsent(destination, key -> new CopyOnWriteArrayList<>());
+    }
+
+    private static final class Observed implements Transport {
+        private final Transport delegate;
+
+        Observed(Transport delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public CompletionStage<Void> publish(Envelope message) {
+            return delegate.publish(message);
+        }
+
+        @Override
+        public CompletionStage<Void> request(Envelope request) {
+            return delegate.request(request);
+        }
+
+        @Override
+        public CompletionStage<Void> reply(Envelope request, Envelope reply) {
+            return delegate.reply(request, reply);
+        }
+
+        @Override
+        public TransportSubscription subscribe(String destination, SubscribeOptions options, InboundHandler handler) {
+            List<CompletionStage<Void>> outcomes = outcomes(destination);
+            return delegate.subscribe(destination, options, message -> {
+                CompletionStage<Void> outcome = handler.onMessage(message);
+                outcomes.add(outcome);
+                return outcome;
+            });
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+}

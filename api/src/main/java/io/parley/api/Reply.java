@@ -4,7 +4,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
-/** A handler's return value that sets reply headers as well as the body. Immutable. */
+/**
+ * A handler's return value that sets reply headers as well as the body; also a body to publish or
+ * send with headers of its own. Its headers are sent together with those of the request or publish
+ * options; on a name in both, the options win. Immutable.
+ */
 public final class Reply {
 
     private final Object body;

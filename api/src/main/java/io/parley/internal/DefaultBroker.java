@@ -91,7 +91,8 @@ public final class DefaultBroker implements Broker, RpcClient {
             }
             throw new ConnectionException("Cannot connect to " + parsed.redacted() + " with transport '"
                     + provider.name() + "': " + e.getClass().getSimpleName()
-                    + ". Check that the broker runs and the URI is right.", e);
+                    + ". Check that the broker runs and the URI is right; if they are, the transport itself failed"
+                    + " (the cause says where).", e);
         }
         log.debug("Connected to {} with transport '{}'", parsed.redacted(), provider.name());
         return broker;

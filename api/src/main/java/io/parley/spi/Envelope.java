@@ -1,6 +1,7 @@
 package io.parley.spi;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -41,7 +42,8 @@ public final class Envelope {
         this.contentType = b.contentType == null || b.contentType.isEmpty() ? null : b.contentType;
         this.correlationId = b.correlationId;
         this.replyTo = b.replyTo == null || b.replyTo.isEmpty() ? null : b.replyTo;
-        this.headers = b.headers == null ? Map.of() : Map.copyOf(b.headers);
+        // in the order given: AMQP tables, NATS headers and MQTT user properties are ordered, and a peer may care
+        this.headers = b.headers == null || b.headers.isEmpty() ? Map.of() : orderedCopy(b.headers);
         this.nativeMessage = b.nativeMessage;
         this.position = b.position;
         this.problem = b.problem;
@@ -71,6 +73,13 @@ public final class Envelope {
 
     public String replyTo() {
         return replyTo;
+    }
+
+    private static Map<String, String> orderedCopy(Map<String, String> headers) {
+        Map<String, String> copy = new LinkedHashMap<>(headers.size() * 2);
+        headers.forEach((name, value) -> copy.put(Objects.requireNonNull(name, "header name"),
+                Objects.requireNonNull(value, () -> "value of header " + name)));
+        return Collections.unmodifiableMap(copy);
     }
 
     public Map<String, String> headers() {

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -69,5 +70,16 @@ class EnvelopeTest {
         Envelope envelope = Envelope.builder("d").headers(callers).header("b", "2").build();
         assertEquals(Map.of("a", "1", "b", "2"), envelope.headers());
         assertEquals(Map.of("a", "1"), callers, "the caller's map was changed");
+    }
+
+    @Test
+    void headersKeepTheirOrder() {
+        Map<String, String> given = new java.util.LinkedHashMap<>();
+        for (String name : List.of("zeta", "alpha", "mid", "beta", "omega", "a1", "b2", "c3", "d4", "e5", "f6")) {
+            given.put(name, name.toUpperCase(java.util.Locale.ROOT));
+        }
+        Envelope envelope = Envelope.builder("d").headers(given).build();
+        assertEquals(List.copyOf(given.keySet()), List.copyOf(envelope.headers().keySet()));
+        assertThrows(UnsupportedOperationException.class, () -> envelope.headers().put("x", "y"));
     }
 }

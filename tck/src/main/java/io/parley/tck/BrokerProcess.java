@@ -27,7 +27,7 @@ public class BrokerProcess implements BrokerControl, AutoCloseable {
     private final File log;
     private BooleanSupplier ready = () -> true;
     private Duration startTimeout = Duration.ofSeconds(60);
-    private Process process;
+    private volatile Process process;
 
     /**
      * @param name    what it is, for messages ("nats-server")
@@ -77,12 +77,26 @@ public class BrokerProcess implements BrokerControl, AutoCloseable {
         return log;
     }
 
-    /** Starts the broker and returns once it accepts clients. */
+    private boolean cleanupRegistered;
+
+    private void killQuietly() {
+        Process running = process;
+        if (running != null && running.isAlive()) {
+            running.descendants().forEach(ProcessHandle::destroyForcibly);
+            running.destroyForcibly();
+        }
+    }
+
+    /** Starts the broker and returns once it accepts clients (the JVM's exit stops it if nothing else did). */
     public synchronized BrokerProcess start() throws Exception {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException(name + " runs already");
         }
         process = command.get().redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
+        if (!cleanupRegistered) { // a test JVM that ends (or is stopped) without kill() leaves no broker behind
+            cleanupRegistered = true;
+            Runtime.getRuntime().addShutdownHook(new Thread(this::killQuietly, "parley-tck-stop-" + name));
+        }
         Await.until(name + " accepts clients on port " + port + " (log: " + log + ")", startTimeout,
                 () -> answers() && ready.getAsBoolean());
         return this;

@@ -3,6 +3,7 @@ package io.parley.tck;
 import io.parley.api.Broker;
 import io.parley.api.BrokerClosedException;
 import io.parley.api.BrokerOptions;
+import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.api.Handler;
 import io.parley.api.MessagingException;
@@ -15,6 +16,7 @@ import io.parley.api.RequestOptions;
 import io.parley.api.SubscribeOptions;
 import io.parley.api.Subscriber;
 import io.parley.api.TlsOptions;
+import io.parley.api.TransportNotFoundException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.DisplayName;
@@ -38,6 +40,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.UUID;
 import java.util.Map;
 import java.util.Iterator;
 import java.util.Optional;
@@ -54,6 +57,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -71,6 +75,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -310,6 +315,32 @@ public abstract class TransportCompatibilityKit {
             assertEquals("done:job", get(reply).bodyAsString());
             get(closing);
         }
+
+        @Test
+        @DisplayName("1.05 discovery fails typed and tells what it found: an unknown scheme or transport name is a TransportNotFoundException listing this transport, a URI without a scheme a ConfigurationException, and neither shows the URI's credentials; the name is matched ignoring case")
+        void required_spec105_discoveryFailuresAreTypedAndHelpful() {
+            String secret = "s3cret-" + UUID.randomUUID();
+            TransportNotFoundException unknownScheme = assertThrows(TransportNotFoundException.class,
+                    () -> brokers.add(Broker.connect("parley-no-such-scheme://user:" + secret + "@host:1")));
+            assertTrue(unknownScheme.getMessage().contains("parley-no-such-scheme"), unknownScheme.getMessage());
+            assertTrue(unknownScheme.getMessage().contains(env().transportName()),
+                    "the message lists the transports found: " + unknownScheme.getMessage());
+            assertFalse(unknownScheme.getMessage().contains(secret), "the message shows the URI's password");
+
+            TransportNotFoundException unknownName = assertThrows(TransportNotFoundException.class,
+                    () -> brokers.add(env().connect(options -> options.transport("parley-no-such-transport"))));
+            assertTrue(unknownName.getMessage().contains("parley-no-such-transport"), unknownName.getMessage());
+            assertTrue(unknownName.getMessage().contains(env().transportName()), unknownName.getMessage());
+
+            ConfigurationException noScheme = assertThrows(ConfigurationException.class,
+                    () -> brokers.add(Broker.connect("//user:" + secret + "@host:1")));
+            assertFalse(noScheme.getMessage().contains(secret), "the message shows the URI's password");
+            assertThrows(ConfigurationException.class, () -> brokers.add(Broker.connect(" ")));
+
+            Broker byName = env().connect(options -> options.transport(env().transportName().toUpperCase(Locale.ROOT)));
+            brokers.add(byName);
+            assertEquals(env().transportName(), byName.transportName(), "a transport chosen by name, in any case");
+        }
     }
 
     // ---------------------------------------------------------------- 2 replies
@@ -373,6 +404,10 @@ public abstract class TransportCompatibilityKit {
                     "a request carries a correlation id");
             assertTrue(request.replyTo() != null, "a request carries a reply-to");
             assertEquals(request.correlationId(), reply.correlationId(), "the reply copies the correlation id");
+            assertEquals(destination, request.destination(), "a received message names its destination");
+            assertNotNull(request.unwrap(Object.class), "a received message gives its transport's native message");
+            assertThrows(IllegalArgumentException.class, () -> request.unwrap(Thread.class),
+                    "unwrap to a type the native message is not fails with IllegalArgumentException");
         }
 
         @Test
@@ -386,11 +421,14 @@ public abstract class TransportCompatibilityKit {
                 arrived.countDown();
                 return null;
             });
-            get(client().publish(destination, "event", PublishOptions.builder()
-                    .header("x-kind", "created").correlationId("cid-205").build()));
+            get(client().publish(destination, Reply.of("event").withHeader("x-from-body", "reply").withHeader("x-both", "body"),
+                    PublishOptions.builder().header("x-kind", "created").header("x-both", "options")
+                            .correlationId("cid-205").build()));
             assertTrue(await(arrived), "the message should arrive");
             assertEquals("event", seen.get().bodyAsString());
             assertEquals("created", seen.get().header("x-kind"));
+            assertEquals("reply", seen.get().header("x-from-body"), "a Reply body's headers are sent with it");
+            assertEquals("options", seen.get().header("x-both"), "on a header in both, the options win");
             assertEquals("cid-205", seen.get().correlationId());
         }
     }
@@ -1767,6 +1805,32 @@ public abstract class TransportCompatibilityKit {
         }
 
         @Test
+        @DisplayName("13.15 a misspelt property under the transport's prefix fails connect with a ConfigurationException that names it, and leaves no thread running")
+        void required_spec1315_misspeltPropertyFailsConnect() throws Exception {
+            Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+            String misspelt = env().transportName() + ".no-such-setting";
+            ConfigurationException e = assertThrows(ConfigurationException.class,
+                    () -> brokers.add(env().connect(options -> options.property(misspelt, "1"))),
+                    "an unknown " + env().transportName() + ".* property is an error, never silently ignored");
+            assertTrue(e.getMessage().contains(misspelt), e.getMessage());
+            assertTrue(e.problems().stream().anyMatch(problem -> problem.contains(misspelt)), e.problems().toString());
+            long deadline = System.nanoTime() + env().timeout().toNanos();
+            List<String> left;
+            do {
+                left = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> !before.contains(t) && t.isAlive())
+                        .map(Thread::getName)
+                        .filter(name -> !name.startsWith("ForkJoinPool.commonPool"))
+                        .sorted().collect(Collectors.toList());
+                if (left.isEmpty()) {
+                    break;
+                }
+                Thread.sleep(20);
+            } while (System.nanoTime() < deadline);
+            assertEquals(List.of(), left, "threads still running " + env().timeout() + " after a refused connect");
+        }
+
+        @Test
         @DisplayName("13.11 a request the broker cannot take ends at once with SEND_FAILED, not at its timeout")
         void required_spec1311_failedSendEndsAtOnce() {
             Long limit = env().bodyLimit().orElse(null);
@@ -1850,7 +1914,7 @@ public abstract class TransportCompatibilityKit {
         }
 
         @Test
-        @DisplayName("13.14 the stage the core gives the transport for a message (it acknowledges by it) completes normally once the handler succeeded, not before an async handler finished, and exceptionally when the handler failed or the body could not be decoded")
+        @DisplayName("13.14 the stage the core gives the transport for a message (it acknowledges by it) completes normally once the handler succeeded, not before an async handler finished, and exceptionally when the handler failed, the body could not be decoded or the executor refused the message (whose slot is freed)")
         void required_spec1314_acknowledgementFollowsTheOutcome() throws Exception {
             Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
                     .property(ObservingTransportProvider.OBSERVED, env().transportName()));
@@ -1905,6 +1969,24 @@ public abstract class TransportCompatibilityKit {
             assertEquals(400, undecodable.code());
             awaitTrue("the core gave the transport a stage for the undecodable message", () -> numberOutcomes.size() == 1);
             assertFailsWithin(numberOutcomes.get(0), "an undecodable message");
+
+            // an executor that refuses a message (a bounded pool that is full): that message is rejected,
+            // its handler slot is freed, and the subscription (concurrency 1) serves the next one
+            String refusing = env().destination("acks-refused");
+            AtomicBoolean refusedOnce = new AtomicBoolean();
+            Executor full = task -> {
+                if (refusedOnce.compareAndSet(false, true)) {
+                    throw new RejectedExecutionException("the kit's executor is full");
+                }
+                new Thread(task, "parley-tck-refusing-executor").start();
+            };
+            observed.subscribe(refusing, String.class, SubscribeOptions.builder().executor(full).concurrency(1).build(),
+                    body -> "fine");
+            List<CompletionStage<Void>> refusedOutcomes = ObservingTransportProvider.outcomes(refusing);
+            get(client().publish(refusing, "refused"));
+            awaitTrue("the core gave the transport a stage for the refused message", () -> refusedOutcomes.size() == 1);
+            assertFailsWithin(refusedOutcomes.get(0), "a message the executor refused");
+            assertEquals("fine", ask(client(), refusing, "next").bodyAsString(), "the refused message freed its slot");
         }
 
         private void assertFailsWithin(CompletionStage<Void> outcome, String what) {

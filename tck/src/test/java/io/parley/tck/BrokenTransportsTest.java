@@ -53,11 +53,11 @@ class BrokenTransportsTest {
 
     /** Rules that need no reply: losing replies must not fail them. */
     private static final Set<String> NEED_NO_REPLY = Set.of(
-            "required_spec101", "required_spec102", "required_spec103", "required_spec205",
+            "required_spec101", "required_spec102", "required_spec103", "required_spec105", "required_spec205",
             "required_spec501", "required_spec502", "required_spec505", "required_spec603",
             "required_spec803", "optional_spec804",
             "required_spec901", "optional_spec902", "optional_spec903",
-            "required_spec1303", "required_spec1304", "required_spec1313", "required_spec1401");
+            "required_spec1303", "required_spec1304", "required_spec1313", "required_spec1315", "required_spec1401");
 
     /** The poisons of rule 10.06 sent through the API: each waits for its (error) reply. */
     private static final Set<String> POISONS = Set.of(

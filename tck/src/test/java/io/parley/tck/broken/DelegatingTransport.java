@@ -8,7 +8,12 @@ import io.parley.spi.Transport;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportSubscription;
 
+import io.parley.spi.TransportSettings;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -21,6 +26,11 @@ abstract class DelegatingTransport implements Transport {
     protected final Transport delegate;
 
     protected DelegatingTransport(TransportContext context) {
+        // as a real transport: a key under its prefix (broken-drop., broken-mix.) that it does not know is an error
+        List<String> problems = new ArrayList<>();
+        TransportSettings.unknownKeys(context.options().properties(), "broken-", Set.of(), List.of(), "property", "",
+                problems);
+        TransportSettings.throwIfAny("broken", context.redactedUri(), problems);
         this.delegate = Objects.requireNonNull(new MemoryTransportProvider().open(context), "memory transport");
     }
 

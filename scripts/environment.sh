@@ -5,8 +5,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 
 # Brokers. The transports' *IT tests talk to real brokers: RabbitMQ on 127.0.0.1:5672 (guest/guest),
-# NATS with JetStream on 127.0.0.1:4222 and Redis on 127.0.0.1:6379 (override with PARLEY_RABBIT_URI,
-# PARLEY_NATS_URI, PARLEY_REDIS_URI). Outage tests also start private instances from the same binaries.
+# NATS with JetStream on 127.0.0.1:4222, Redis on 127.0.0.1:6379 and Mosquitto (MQTT 5) on 127.0.0.1:1883
+# (override with PARLEY_RABBIT_URI, PARLEY_NATS_URI, PARLEY_REDIS_URI, PARLEY_MQTT_URI). Outage tests also
+# start private instances from the same binaries.
 # Kafka needs nothing here: its tests start a real KRaft broker from Maven's kafka_2.13 artifacts.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() { # port, seconds, name
@@ -17,6 +18,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v mosquitto_rr >/dev/null 2>&1 || missing+=(mosquitto-clients)   # the MQTT interop test's plain client
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the TLS tests make their own CA with it
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -48,4 +51,10 @@ if [ -z "${PARLEY_RABBIT_URI:-}" ] && ! port_open 5672; then
         rabbitmq-server -detached
     wait_port 5672 90 rabbitmq-server
 fi
-
+if [ -z "${PARLEY_MQTT_URI:-}" ] && ! port_open 1883; then
+    echo "$me: starting mosquitto on 127.0.0.1:1883 (it keeps running; stop it with: pkill -f 'mosquitto -c /tmp/parley-mosquitto.conf')"
+    # Loopback only, anonymous clients, nothing kept on disk: a broker for the tests
+    printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n' >/tmp/parley-mosquitto.conf
+    "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -d -c /tmp/parley-mosquitto.conf
+    wait_port 1883 20 mosquitto
+fi

@@ -4,7 +4,7 @@
 # needs only Java and Maven. The time in every jar entry is project.build.outputTimestamp (pom.xml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-published=bom,api,tck,transport-nats,transport-rabbit,transport-redis,transport-kafka
+published=bom,api,tck,transport-nats,transport-rabbit,transport-redis,transport-kafka,transport-mqtt
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the command README.md gives under "Run every test", and what CI runs (.ci/run).
-# Needs Java 17+, Maven 3.8+, redis-server, nats-server and rabbitmq-server; as root on Debian it
+# Needs Java 17+, Maven 3.8+, redis-server, nats-server, rabbitmq-server and mosquitto; as root on Debian it
 # installs whatever is missing and starts the brokers that are not running.
 # Extra arguments go to Maven, e.g. bash scripts/test.sh -pl api -am
 set -euo pipefail

@@ -49,7 +49,9 @@ final class TransportDiscovery {
             new Known("redis", Set.of("redis", "rediss"), "io.parley:parley-transport-redis",
                     "io.parley.transport.redis.internal.RedisTransportProvider", "io.parley.transport.redis"),
             new Known("kafka", Set.of("kafka"), "io.parley:parley-transport-kafka",
-                    "io.parley.transport.kafka.internal.KafkaTransportProvider", "io.parley.transport.kafka"));
+                    "io.parley.transport.kafka.internal.KafkaTransportProvider", "io.parley.transport.kafka"),
+            new Known("mqtt", Set.of("mqtt", "mqtts"), "io.parley:parley-transport-mqtt",
+                    "io.parley.transport.mqtt.internal.MqttTransportProvider", "io.parley.transport.mqtt"));
 
     /** Providers already warned about, so that a service connecting often logs the fix once. */
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();

@@ -1788,20 +1788,7 @@ public abstract class TransportCompatibilityKit {
             assertEquals("x", broker.rpc().request(destination, "x", patient()).orElseThrow().bodyAsString());
             get(broker.publish(destination + ".g", "y"));
             broker.close();
-            long deadline = System.nanoTime() + env().timeout().toNanos();
-            List<String> left;
-            do {
-                left = Thread.getAllStackTraces().keySet().stream()
-                        .filter(t -> !before.contains(t) && t.isAlive())
-                        .map(Thread::getName)
-                        .filter(name -> !name.startsWith("ForkJoinPool.commonPool")) // the JDK's, not the broker's
-                        .sorted().collect(Collectors.toList());
-                if (left.isEmpty()) {
-                    break;
-                }
-                Thread.sleep(20);
-            } while (System.nanoTime() < deadline);
-            assertEquals(List.of(), left, "threads still running " + env().timeout() + " after close()");
+            assertNoThreadsLeftSince(before, "close()");
         }
 
         @Test
@@ -1814,20 +1801,25 @@ public abstract class TransportCompatibilityKit {
                     "an unknown " + env().transportName() + ".* property is an error, never silently ignored");
             assertTrue(e.getMessage().contains(misspelt), e.getMessage());
             assertTrue(e.problems().stream().anyMatch(problem -> problem.contains(misspelt)), e.problems().toString());
+            assertNoThreadsLeftSince(before, "a refused connect");
+        }
+
+        /** Within the kit's timeout, every thread started since {@code before} has ended. */
+        private void assertNoThreadsLeftSince(Set<Thread> before, String after) throws InterruptedException {
             long deadline = System.nanoTime() + env().timeout().toNanos();
             List<String> left;
             do {
                 left = Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> !before.contains(t) && t.isAlive())
                         .map(Thread::getName)
-                        .filter(name -> !name.startsWith("ForkJoinPool.commonPool"))
+                        .filter(name -> !name.startsWith("ForkJoinPool.commonPool")) // the JDK's, not the broker's
                         .sorted().collect(Collectors.toList());
                 if (left.isEmpty()) {
-                    break;
+                    return;
                 }
-                Thread.sleep(20);
+                Thread.sleep(20); // polling interval of a condition with a deadline
             } while (System.nanoTime() < deadline);
-            assertEquals(List.of(), left, "threads still running " + env().timeout() + " after a refused connect");
+            assertEquals(List.of(), left, "threads still running " + env().timeout() + " after " + after);
         }
 
         @Test

@@ -673,6 +673,26 @@ public abstract class TransportCompatibilityKit {
             CompletableFuture<Integer> squared = client().rpc().requestAsync(destination, 12, patient())
                     .thenApply(reply -> reply.body(Integer.class));
             assertEquals(144, get(squared));
+
+            // a stage chained to the future (before it completes) no longer counts its request, however it ended
+            Map<String, CountDownLatch> answers = Map.of("ok", gate(), "fail", gate());
+            String held = env().destination("async-held");
+            server().subscribe(held, String.class, body -> {
+                answers.get(body).await();
+                if (body.equals("fail")) {
+                    throw new IllegalStateException("failed on purpose");
+                }
+                return body;
+            });
+            CompletableFuture<Integer> afterTimeout = client().rpc().requestAsync(silent(), "?", impatient())
+                    .handle((reply, failure) -> client().rpc().pendingRequests());
+            assertEquals(0, get(afterTimeout), "a stage chained to a timed-out request still counts it");
+            for (String body : List.of("ok", "fail")) {
+                CompletableFuture<Integer> after = client().rpc().requestAsync(held, body, patient())
+                        .handle((reply, failure) -> client().rpc().pendingRequests());
+                answers.get(body).countDown();
+                assertEquals(0, get(after), "a stage chained to the request answered '" + body + "' still counts it");
+            }
         }
 
         @Test
@@ -1652,6 +1672,10 @@ public abstract class TransportCompatibilityKit {
                 assertEquals(0, client().rpc().pendingRequests(), "the error ends the request, before the stream is closed");
             }
             assertEquals(List.of("part 1", "part 2"), got);
+            // a stream that failed leaves the table even while nobody reads it
+            try (Stream<Message> unread = client().rpc().requestMany(destination, 5, patientMany())) {
+                awaitTrue("the failed, unread stream leaves the pending table", () -> client().rpc().pendingRequests() == 0);
+            }
 
             String parts = env().destination("many-forever");
             server().subscribe(parts, Integer.class, count -> IntStream.rangeClosed(1, count).mapToObj(i -> "p" + i));

@@ -48,8 +48,8 @@ public final class ObservingTransportProvider implements TransportProvider {
         String observed = context.options().properties().get(OBSERVED);
         TransportProvider delegate = ServiceLoader.load(TransportProvider.class).stream()
                 .map(ServiceLoader.Provider::get)
-                .filter(provider -> provider.name().equalsIgnoreCase(String.valueOf(observed)) && provider != this
-                        && !NAME.equals(provider.name()))
+                .filter(provider -> provider.name().equalsIgnoreCase(String.valueOf(observed))
+                        && !NAME.equals(provider.name())) // never itself: that would wrap forever
                 .findFirst()
                 .orElseThrow(() -> new ConfigurationException("The kit's observer found no transport named '"
                         + observed + "' (property " + OBSERVED + ")"));

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -1873,7 +1874,7 @@ public abstract class TransportCompatibilityKit {
             });
             Broker broker = client();
             Handler<String> handler = body -> null;
-            List<org.junit.jupiter.api.function.Executable> calls = List.of(
+            List<Executable> calls = List.of(
                     () -> broker.subscribe(" ", String.class, handler),
                     () -> broker.subscribe(null, String.class, handler),
                     () -> broker.subscribe(destination, null, handler),

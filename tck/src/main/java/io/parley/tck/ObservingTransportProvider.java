@@ -32,6 +32,7 @@ public final class ObservingTransportProvider implements TransportProvider {
     static final String OBSERVED = "tck.observed-transport";
 
     private static final Map<String, List<CompletionStage<Void>>> OUTCOMES = new ConcurrentHashMap<>();
+    private static final Map<String, InboundHandler> HANDLERS = new ConcurrentHashMap<>();
 
     @Override
     public String name() {
@@ -61,6 +62,18 @@ public final class ObservingTransportProvider implements TransportProvider {
         return OUTCOMES.computeIfAbsent(destination, key -> new CopyOnWriteArrayList<>());
     }
 
+    /**
+     * The handler the core gave for the last subscription to {@code destination}, so the kit can hand it
+     * a message as a transport would, at a moment of its choosing (rule 13.17: after close).
+     */
+    static InboundHandler handler(String destination) {
+        InboundHandler handler = HANDLERS.get(destination);
+        if (handler == null) {
+            throw new IllegalStateException("no subscription to " + destination + " went through the observer");
+        }
+        return handler;
+    }
+
     private static final class Observed implements Transport {
         private final Transport delegate;
 
@@ -86,6 +99,7 @@ public final class ObservingTransportProvider implements TransportProvider {
         @Override
         public TransportSubscription subscribe(String destination, SubscribeOptions options, InboundHandler handler) {
             List<CompletionStage<Void>> outcomes = outcomes(destination);
+            HANDLERS.put(destination, handler);
             return delegate.subscribe(destination, options, message -> {
                 CompletionStage<Void> outcome = handler.onMessage(message);
                 outcomes.add(outcome);

@@ -17,6 +17,8 @@ import io.parley.api.SubscribeOptions;
 import io.parley.api.Subscriber;
 import io.parley.api.TlsOptions;
 import io.parley.api.TransportNotFoundException;
+import io.parley.spi.Envelope;
+import io.parley.spi.InboundHandler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.DisplayName;
@@ -30,6 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -37,6 +40,7 @@ import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,6 +76,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -341,6 +346,55 @@ public abstract class TransportCompatibilityKit {
             Broker byName = env().connect(options -> options.transport(env().transportName().toUpperCase(Locale.ROOT)));
             brokers.add(byName);
             assertEquals(env().transportName(), byName.transportName(), "a transport chosen by name, in any case");
+            assertTrue(unknownName.getMessage().contains("explicit choice"), "the message says the name was chosen: "
+                    + unknownName.getMessage());
+
+            // -Dparley.transport chooses as BrokerOptions.transport does, when the options name none
+            String before = System.getProperty(BrokerOptions.TRANSPORT_PROPERTY);
+            System.setProperty(BrokerOptions.TRANSPORT_PROPERTY, "parley-no-such-transport-by-property");
+            try {
+                TransportNotFoundException byProperty = assertThrows(TransportNotFoundException.class,
+                        () -> brokers.add(env().connect(options -> options)));
+                assertTrue(byProperty.getMessage().contains("parley-no-such-transport-by-property"), byProperty.getMessage());
+            } finally {
+                if (before == null) {
+                    System.clearProperty(BrokerOptions.TRANSPORT_PROPERTY);
+                } else {
+                    System.setProperty(BrokerOptions.TRANSPORT_PROPERTY, before);
+                }
+            }
+        }
+
+        @Test
+        @DisplayName("1.06 a broker URI is read before any transport: server lists (IPv6 included) parse, a malformed URI is a ConfigurationException, and messages show it without user info, query or fragment")
+        void required_spec106_brokerUrisAreReadAndRedacted() {
+            String secret = "s3cret-" + UUID.randomUUID();
+            BrokerOptions noSuchTransport = env().options().toBuilder().transport("parley-no-such-transport").build();
+            Map<String, String> shownAs = new LinkedHashMap<>();
+            shownAs.put("kit://user:" + secret + "@[::1]:4001,[::2]:4002/path?token=" + secret + "#" + secret,
+                    "kit://***@[::1]:4001,[::2]:4002/path?***");
+            shownAs.put("kit://[::1]:4001,[::2]:4002?x=" + secret, "kit://[::1]:4001,[::2]:4002?***");
+            shownAs.put("kit://host-a:1,host-b:2/x#" + secret + "?y", "kit://host-a:1,host-b:2/x?***");
+            shownAs.put("kit://[::1]:4001/x", "kit://[::1]:4001/x");
+            shownAs.put("kit://", "kit://");
+            shownAs.put("kit:opaque-part", "kit:opaque-part");
+            shownAs.forEach((uri, shown) -> {
+                TransportNotFoundException e = assertThrows(TransportNotFoundException.class,
+                        () -> brokers.add(Broker.connect(uri, noSuchTransport)),
+                        "'" + shown + "' is a well-formed URI: only the transport is missing");
+                assertTrue(e.getMessage().contains(" " + shown + "."), "the message must show " + shown + ": " + e.getMessage());
+                assertFalse(e.getMessage().contains(secret), "the message shows a secret: " + e.getMessage());
+            });
+            ConfigurationException malformed = assertThrows(ConfigurationException.class,
+                    () -> brokers.add(Broker.connect("kit://user:" + secret + "@host name:1/x", noSuchTransport)));
+            assertTrue(malformed.getMessage().contains("kit://***@host name:1/x"), malformed.getMessage());
+            assertTrue(malformed.getMessage().contains("not a valid URI"), malformed.getMessage());
+            assertFalse(malformed.getMessage().contains(secret), "the message shows a secret: " + malformed.getMessage());
+            assertNull(malformed.getCause(), "the parser's exception repeats the URI, password included: it is not chained");
+            ConfigurationException noScheme = assertThrows(ConfigurationException.class,
+                    () -> brokers.add(Broker.connect("9kit://host:1", noSuchTransport)));
+            assertTrue(noScheme.getMessage().contains("no scheme"), noScheme.getMessage());
+            assertThrows(ConfigurationException.class, () -> brokers.add(Broker.connect(null, noSuchTransport)));
         }
     }
 
@@ -397,9 +451,11 @@ public abstract class TransportCompatibilityKit {
             });
             Message reply = client().rpc().request(destination, "h", RequestOptions.builder()
                     .timeout(env().timeout()).throwOnTimeout()
-                    .header("x-tenant", "acme").header("x-unicode", "caf\u00e9").build()).orElseThrow();
+                    .header("x-tenant", "acme").headers(Map.of("x-unicode", "caf\u00e9", "x-zone", "eu")).build())
+                    .orElseThrow();
             Message request = seen.get();
             assertEquals("acme", request.header("x-tenant"));
+            assertEquals("eu", request.header("x-zone"), "headers given as a map are sent as the others");
             assertEquals("caf\u00e9", request.header("x-unicode"));
             assertTrue(request.correlationId() != null && !request.correlationId().isEmpty(),
                     "a request carries a correlation id");
@@ -423,13 +479,14 @@ public abstract class TransportCompatibilityKit {
                 return null;
             });
             get(client().publish(destination, Reply.of("event").withHeader("x-from-body", "reply").withHeader("x-both", "body"),
-                    PublishOptions.builder().header("x-kind", "created").header("x-both", "options")
+                    PublishOptions.builder().header("x-kind", "created").headers(Map.of("x-both", "options", "x-map", "m"))
                             .correlationId("cid-205").build()));
             assertTrue(await(arrived), "the message should arrive");
             assertEquals("event", seen.get().bodyAsString());
             assertEquals("created", seen.get().header("x-kind"));
             assertEquals("reply", seen.get().header("x-from-body"), "a Reply body's headers are sent with it");
             assertEquals("options", seen.get().header("x-both"), "on a header in both, the options win");
+            assertEquals("m", seen.get().header("x-map"), "headers given as a map are sent as the others");
             assertEquals("cid-205", seen.get().correlationId());
         }
     }
@@ -539,6 +596,45 @@ public abstract class TransportCompatibilityKit {
             new Random(308).nextBytes(large);
             assertArrayEquals(large, ask(client(), destination, large).body());
         }
+
+        /** What a synchronous handler recorded before its reply arrived. */
+        private <T> T handled(LinkedBlockingQueue<T> seen) {
+            T item = seen.poll();
+            assertNotNull(item, "the handler ran before its reply arrived, so it has recorded what it got");
+            return item;
+        }
+
+        @Test
+        @DisplayName("3.09 a body read as Object takes its natural type: text as String, JSON as Map or List, other bytes without content type as byte[], an empty body as null")
+        void required_spec309_objectBodiesTakeTheirNaturalType() {
+            String destination = env().destination("natural");
+            LinkedBlockingQueue<Optional<Object>> seen = new LinkedBlockingQueue<>();
+            server().subscribe(destination, Object.class, body -> {
+                seen.add(Optional.ofNullable(body));
+                return body;
+            });
+            Map<String, Object> map = Map.of("name", "Ada", "langs", List.of("en", "fr"));
+            byte[] binary = {(byte) 0xff, 0, (byte) 0x80, 'x'};
+            byte[] jsonBytes = "[1,2]".getBytes(StandardCharsets.UTF_8);
+            List<Object> sent = List.of("plain text", map, List.of(1, "two"), binary, jsonBytes);
+            List<Object> expected = List.of("plain text", map, List.of(1, "two"), binary, List.of(1, 2));
+            for (int i = 0; i < sent.size(); i++) {
+                Message reply = ask(client(), destination, sent.get(i));
+                Object got = handled(seen).orElse(null);
+                Object want = expected.get(i);
+                if (want instanceof byte[] bytes) {
+                    assertTrue(got instanceof byte[], "bytes that are not JSON and have no content type stay bytes: " + got);
+                    assertArrayEquals(bytes, (byte[]) got);
+                    assertArrayEquals(bytes, reply.body(Object.class) instanceof byte[] back ? back : null,
+                            "the requester reads the reply the same way");
+                } else {
+                    assertEquals(want, got, "body " + i);
+                    assertEquals(want, reply.body(Object.class), "the requester reads reply " + i + " the same way");
+                }
+            }
+            ask(client(), destination, null);
+            assertTrue(handled(seen).isEmpty(), "an empty body is null");
+        }
     }
 
     // ---------------------------------------------------------------- 4 concurrency
@@ -642,6 +738,10 @@ public abstract class TransportCompatibilityKit {
                     RequestOptions.builder().timeout(env().shortTimeout()).throwOnTimeout().build()));
             long took = millisSince(start);
             assertEquals(RequestException.Reason.TIMEOUT, e.reason());
+            assertEquals(destination, e.destination());
+            for (String says : List.of(destination, "TIMEOUT", env().shortTimeout().toString(), env().transportName())) {
+                assertTrue(e.getMessage().contains(says), "the message must name " + says + ": " + e.getMessage());
+            }
             assertTrue(took >= env().shortTimeout().toMillis() - 1, "threw early: " + took + " ms");
             assertTrue(took <= env().shortTimeout().plus(env().slack()).toMillis(), "threw late: " + took + " ms");
         }
@@ -890,6 +990,28 @@ public abstract class TransportCompatibilityKit {
             assertEquals(List.of("part 1", "part 2", "part 3", "part 4"), got);
             assertTrue(millisSince(start) < env().timeout().toMillis(), "the sentinel did not end it");
         }
+
+        @Test
+        @DisplayName("7.05 with keepEmptyReplies() an empty reply is a message like the others: the stream ends by count, gap or deadline instead")
+        void required_spec705_keepEmptyRepliesDeliversThem() {
+            String destination = env().destination("many-empty");
+            server().subscribe(destination, Message.class, message -> {
+                message.reply("a");
+                message.reply(null);
+                message.reply("b");
+                return null; // an empty reply too
+            });
+            List<String> kept;
+            try (Stream<Message> replies = client().rpc().requestMany(destination, "go", RequestOptions.builder()
+                    .timeout(env().timeout()).maxReplies(4).keepEmptyReplies().build())) {
+                kept = replies.map(Message::bodyAsString).collect(Collectors.toList());
+            }
+            assertEquals(List.of("a", "", "b", ""), kept, "every reply, the empty ones included, in the order sent");
+            assertEquals(0, client().rpc().pendingRequests(), "the count ended the request");
+            assertEquals(List.of("a"), bodies(client().rpc().requestMany(destination, "go",
+                    RequestOptions.builder().timeout(env().timeout()).maxReplies(4).build())),
+                    "without keepEmptyReplies() the first empty reply ends the stream");
+        }
     }
 
     // ---------------------------------------------------------------- 8 errors and no responders
@@ -924,6 +1046,22 @@ public abstract class TransportCompatibilityKit {
                     () -> client().rpc().request(detailed, "order-7", patientOnes));
             assertEquals(500, withDetails.code());
             assertTrue(withDetails.remoteMessage().contains("boom on order-7"), withDetails.remoteMessage());
+
+            // a broker's errorDetails(true) is the default of its subscriptions, which may still turn it off
+            Broker detailing = env().connect(options -> options.errorDetails(true));
+            brokers.add(detailing);
+            String byBroker = env().destination("fails-broker-details");
+            String optedOut = env().destination("fails-opted-out");
+            detailing.subscribe(byBroker, String.class, body -> {
+                throw new IllegalStateException("boom on " + body);
+            });
+            detailing.subscribe(optedOut, String.class, SubscribeOptions.builder().errorDetails(false).build(), body -> {
+                throw new IllegalStateException("boom on " + body);
+            });
+            assertTrue(assertThrows(RemoteHandlerException.class, () -> client().rpc().request(byBroker, "order-8",
+                    patientOnes)).remoteMessage().contains("boom on order-8"), "the broker's setting sends details");
+            assertFalse(assertThrows(RemoteHandlerException.class, () -> client().rpc().request(optedOut, "order-9",
+                    patientOnes)).remoteMessage().contains("boom"), "the subscription's setting wins");
         }
 
         @Test
@@ -945,6 +1083,8 @@ public abstract class TransportCompatibilityKit {
             RemoteHandlerException withDetails = assertThrows(RemoteHandlerException.class,
                     () -> client().rpc().request(detailed, "{not json", patient()));
             assertTrue(withDetails.remoteMessage().contains(Order.class.getName()), withDetails.remoteMessage());
+            assertTrue(withDetails.remoteMessage().contains("text/plain"), "the details name the content type: "
+                    + withDetails.remoteMessage());
             assertEquals("o-2", ask(client(), destination, new Order("o-2", 1, List.of(), Map.of())).bodyAsString(),
                     "the subscription must go on consuming after a bad body");
             assertEquals(1, handled.get());
@@ -2012,6 +2152,121 @@ public abstract class TransportCompatibilityKit {
                     what + ": its stage must complete exceptionally, so the transport applies its reject policy");
             assertTrue(e.getCause() != null, what);
         }
+
+        @Test
+        @DisplayName("13.17 a message still waiting for a handler slot when its subscription closes, or handed over after, is not handled: its stage fails at once, so the transport gives it back to the broker")
+        void required_spec1317_messagesAtOrAfterCloseAreGivenBack() throws Exception {
+            Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
+                    .property(ObservingTransportProvider.OBSERVED, env().transportName()));
+            brokers.add(observed);
+            String destination = env().destination("after-close");
+            CountDownLatch release = gate();
+            CountDownLatch started = new CountDownLatch(1);
+            AtomicInteger handled = new AtomicInteger();
+            Subscriber subscriber = observed.subscribe(destination, String.class,
+                    SubscribeOptions.builder().concurrency(1).build(), body -> {
+                        handled.incrementAndGet();
+                        started.countDown();
+                        release.await();
+                        return null;
+                    });
+            get(client().publish(destination, "holds the only slot"));
+            assertTrue(await(started), "the first message should reach its handler");
+            InboundHandler core = ObservingTransportProvider.handler(destination);
+            Envelope message = Envelope.builder(destination).body("late".getBytes(StandardCharsets.UTF_8))
+                    .contentType("text/plain; charset=utf-8").build();
+            CompletableFuture<CompletionStage<Void>> waiting = CompletableFuture.supplyAsync(() -> core.onMessage(message));
+            assertThrows(TimeoutException.class, () -> waiting.get(env().slack().toMillis(), TimeUnit.MILLISECONDS),
+                    "a message waits while the only handler slot is taken");
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(subscriber::close);
+            assertFailsAtOnce(get(waiting), "the message that waited for a slot");
+            release.countDown();
+            long start = System.nanoTime();
+            get(closing);
+            assertTrue(millisSince(start) < env().slack().toMillis(),
+                    "close() returns once the running handler ends: the refused message holds no slot");
+            assertFailsAtOnce(core.onMessage(message), "a message handed over after close");
+            assertEquals(1, handled.get(), "only the first message was handled");
+        }
+
+        private void assertFailsAtOnce(CompletionStage<Void> outcome, String what) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> outcome.toCompletableFuture().get(env().slack().toMillis(), TimeUnit.MILLISECONDS),
+                    what + ": its stage must fail, so the transport does not acknowledge it");
+            assertInstanceOf(BrokerClosedException.class, e.getCause(), what);
+        }
+
+        @Test
+        @DisplayName("13.16 options that cannot work are refused when built, with one ConfigurationException that names every problem; toBuilder() keeps every setting")
+        void required_spec1316_invalidOptionsAreRefusedWhenBuilt() {
+            Map<String, String> nullValue = new HashMap<>();
+            nullValue.put("x-empty", null);
+            assertRefused("request options", () -> RequestOptions.builder().timeout(Duration.ZERO).build(), "timeout");
+            assertRefused("request options", () -> RequestOptions.builder().timeout(Duration.ofSeconds(1)).noTimeout()
+                    .build(), "noTimeout");
+            assertRefused("request options", () -> RequestOptions.builder().gap(Duration.ofMillis(-1)).build(), "gap");
+            assertRefused("request options", () -> RequestOptions.builder().maxReplies(0).build(), "maxReplies");
+            assertRefused("request options", () -> RequestOptions.builder().headers(nullValue).build(), "x-empty");
+            assertRefused("request options", () -> RequestOptions.builder().timeout(Duration.ofSeconds(-1))
+                    .gap(Duration.ZERO).maxReplies(-3).build(), "timeout", "gap", "maxReplies");
+            assertEquals(1, RequestOptions.builder().maxReplies(1).build().maxReplies().orElseThrow(),
+                    "one reply is a valid maximum");
+
+            assertRefused("publish options", () -> PublishOptions.builder().headers(nullValue).build(), "x-empty");
+            assertRefused("publish options", () -> PublishOptions.builder().replyTo(" ").build(), "replyTo");
+            assertRefused("publish options", () -> PublishOptions.builder().correlationId("").build(), "correlationId");
+
+            assertRefused("subscribe options", () -> SubscribeOptions.builder().group(" ").build(), "group");
+            assertRefused("subscribe options", () -> SubscribeOptions.builder().concurrency(0).build(), "concurrency");
+            assertRefused("subscribe options", () -> SubscribeOptions.builder().property("x.key", null).build(), "x.key");
+            assertEquals(1, SubscribeOptions.builder().concurrency(1).build().concurrency().orElseThrow());
+
+            assertRefused("broker options", () -> BrokerOptions.builder().transport(" ").build(), "transport");
+            assertRefused("broker options", () -> BrokerOptions.builder().requestTimeout(Duration.ZERO).build(),
+                    "requestTimeout");
+            assertRefused("broker options", () -> BrokerOptions.builder().closeTimeout(Duration.ofMillis(-1)).build(),
+                    "closeTimeout");
+            assertRefused("broker options", () -> BrokerOptions.builder().maxPendingRequests(0).build(),
+                    "maxPendingRequests");
+            assertRefused("broker options", () -> BrokerOptions.builder().handlerConcurrency(0).build(),
+                    "handlerConcurrency");
+            assertRefused("broker options", () -> BrokerOptions.builder().codec(null).build(), "codec");
+            assertRefused("broker options", () -> BrokerOptions.builder().properties(nullValue).build(), "x-empty");
+            BrokerOptions edge = BrokerOptions.builder().maxPendingRequests(1).handlerConcurrency(1).build();
+            assertEquals(1, edge.maxPendingRequests());
+            assertEquals(1, edge.handlerConcurrency());
+
+            Executor executor = Runnable::run;
+            TlsOptions tls = TlsOptions.builder().build();
+            BrokerOptions full = BrokerOptions.builder().transport("named").requestTimeout(Duration.ofSeconds(7))
+                    .maxPendingRequests(9).handlerExecutor(executor).handlerConcurrency(3)
+                    .closeTimeout(Duration.ofSeconds(2)).codec(env().options().codec()).errorDetails(true).tls(tls)
+                    .properties(Map.of("kit.a", "1")).property("kit.b", "2").build();
+            BrokerOptions copy = full.toBuilder().build();
+            assertEquals(Optional.of("named"), copy.transport());
+            assertEquals(Duration.ofSeconds(7), copy.requestTimeout());
+            assertEquals(9, copy.maxPendingRequests());
+            assertEquals(Optional.of(executor), copy.handlerExecutor());
+            assertEquals(3, copy.handlerConcurrency());
+            assertEquals(Duration.ofSeconds(2), copy.closeTimeout());
+            assertEquals(env().options().codec(), copy.codec());
+            assertTrue(copy.errorDetails());
+            assertEquals(Optional.of(tls), copy.tls());
+            assertEquals(Map.of("kit.a", "1", "kit.b", "2"), copy.properties());
+        }
+
+        /** Building fails with a ConfigurationException about {@code what} that names each of {@code problems}, one per entry. */
+        private void assertRefused(String what, Executable build, String... problems) {
+            ConfigurationException refused = assertThrows(ConfigurationException.class, build,
+                    "invalid " + what + " must be refused when built");
+            assertTrue(refused.getMessage().contains(what), "the message must say what was invalid: " + refused.getMessage());
+            assertEquals(problems.length, refused.problems().size(), "one problem per invalid setting: " + refused.problems());
+            for (String problem : problems) {
+                assertTrue(refused.problems().stream().anyMatch(p -> p.contains(problem)),
+                        "a problem must name " + problem + ": " + refused.problems());
+                assertTrue(refused.getMessage().contains(problem), "the message must name " + problem);
+            }
+        }
     }
 
     private static ThreadFactory named(String prefix) {
@@ -2210,6 +2465,79 @@ public abstract class TransportCompatibilityKit {
             TestCertificates certificates = tls.certificates();
             assertRefused("15.05", tls.uri(), TlsOptions.builder()
                     .trustCertificates(certificates.caCertificate()).build(), "client certificate", certificates);
+        }
+
+        @Test
+        @DisplayName("15.06 TLS settings are read when built, on every transport: each problem of the files is named in one ConfigurationException without the password, and the settings say what they hold")
+        void required_spec1506_tlsSettingsAreCheckedWhenBuilt() throws Exception {
+            TestCertificates certificates = TestCertificates.shared();
+            char[] password = certificates.password();
+            String secret = new String(password);
+            Path missing = certificates.directory().resolve("parley-kit-missing.pem");
+            Path notPem = certificates.directory().resolve("server.ext"); // text, but no certificate or key
+
+            assertTlsRefused(secret, () -> TlsOptions.builder().trustStore(certificates.trustStore(),
+                    "wrong-password".toCharArray()).build(), "password");
+            assertTlsRefused(secret, () -> TlsOptions.builder().trustStore(missing, password).build(), "cannot be read");
+            assertTlsRefused(secret, () -> TlsOptions.builder().trustStore(certificates.caCertificate(), password)
+                    .build(), "not a PKCS#12 or JKS store");
+            assertTlsRefused(secret, () -> TlsOptions.builder().keyStore(missing, password).build(), "cannot be read");
+            assertTlsRefused(secret, () -> TlsOptions.builder().trustCertificates(missing).build(), "cannot be read");
+            assertTlsRefused(secret, () -> TlsOptions.builder().trustCertificates(notPem).build(), "certificate");
+            assertTlsRefused(secret, () -> TlsOptions.builder().trustStore(certificates.trustStore(), password)
+                    .trustCertificates(certificates.caCertificate()).build(), "not both");
+            assertTlsRefused(secret, () -> TlsOptions.builder().keyStore(certificates.clientKeyStore(), password)
+                    .certificate(certificates.clientCertificate(), certificates.clientKey()).build(), "not both");
+            assertTlsRefused(secret, () -> TlsOptions.builder().certificate(certificates.clientCertificate(), null)
+                    .build(), "private key");
+            assertTlsRefused(secret, () -> TlsOptions.builder().certificate(certificates.clientCertificate(), missing)
+                    .build(), "cannot be read");
+            assertTlsRefused(secret, () -> TlsOptions.builder().certificate(certificates.clientCertificate(), notPem)
+                    .build(), "BEGIN PRIVATE KEY");
+            assertTlsRefused(secret, () -> TlsOptions.builder().certificate(missing, certificates.clientKey())
+                    .build(), "cannot be read");
+            assertTlsRefused(secret, () -> TlsOptions.builder().sslContext(SSLContext.getDefault())
+                    .trustCertificates(certificates.caCertificate()).build(), "not both");
+            ConfigurationException all = assertTlsRefused(secret, () -> TlsOptions.builder()
+                    .trustStore(certificates.trustStore(), "wrong-password".toCharArray())
+                    .certificate(missing, notPem).build(), "password", "cannot be read", "BEGIN PRIVATE KEY");
+            assertFalse(all.getMessage().contains("wrong-password"), "the message shows a password");
+
+            TlsOptions pem = TlsOptions.builder().trustCertificates(certificates.caCertificate())
+                    .certificate(certificates.clientCertificate(), certificates.clientKey()).build();
+            TlsOptions stores = TlsOptions.builder().trustStore(certificates.trustStore(), password)
+                    .keyStore(certificates.clientKeyStore(), password).hostnameVerification(false).build();
+            TlsOptions trustOnly = TlsOptions.builder().trustCertificates(certificates.caCertificate()).build();
+            SSLContext own = SSLContext.getInstance("TLS");
+            own.init(null, null, null);
+            TlsOptions user = TlsOptions.of(own);
+            assertTrue(pem.hasClientCertificate() && stores.hasClientCertificate(), "a key was given");
+            assertFalse(trustOnly.hasClientCertificate() || user.hasClientCertificate(), "no key was given");
+            assertTrue(pem.hostnameVerification() && trustOnly.hostnameVerification() && user.hostnameVerification(),
+                    "host names are verified unless turned off");
+            assertFalse(stores.hostnameVerification());
+            assertTrue(user.isUserContext() && !pem.isUserContext() && !stores.isUserContext());
+            assertSame(own, user.sslContext(), "the application's own context is used as it is");
+            for (TlsOptions options : List.of(pem, stores, trustOnly, TlsOptions.builder().build())) {
+                assertNotNull(options.sslContext(), "a context is built");
+                assertEquals("TLS", options.sslContext().getProtocol());
+                assertFalse(options.toString().contains(secret), "toString() shows a password: " + options);
+            }
+            assertTrue(stores.toString().contains("not verified"), "toString() says host names are not verified: " + stores);
+            assertTrue(pem.toString().contains("client certificate"), pem.toString());
+        }
+
+        private ConfigurationException assertTlsRefused(String secret, Executable build, String... words) {
+            ConfigurationException refused = assertThrows(ConfigurationException.class, build,
+                    "TLS settings that cannot work must be refused when built");
+            assertEquals(words.length, refused.problems().size(), "one problem per fault: " + refused.problems());
+            String message = refused.getMessage();
+            assertTrue(message.startsWith("Invalid TLS options"), message);
+            for (String word : words) {
+                assertTrue(message.contains(word), "the message must say '" + word + "': " + message);
+            }
+            assertFalse(message.contains(secret), "the message shows a password: " + message);
+            return refused;
         }
     }
 

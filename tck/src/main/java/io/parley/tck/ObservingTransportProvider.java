@@ -4,6 +4,7 @@ import io.parley.api.ConfigurationException;
 import io.parley.api.SubscribeOptions;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
+import io.parley.spi.ReplyListener;
 import io.parley.spi.Transport;
 import io.parley.spi.TransportContext;
 import io.parley.spi.TransportProvider;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,9 +32,17 @@ public final class ObservingTransportProvider implements TransportProvider {
     public static final String NAME = "parley-tck-observer";
     /** The property that names the transport under test, which this one delegates to. */
     static final String OBSERVED = "tck.observed-transport";
+    /** The property that names one observed connection, so the kit can reach its reply listener. */
+    static final String CONNECTION = "tck.observed-connection";
 
     private static final Map<String, List<CompletionStage<Void>>> OUTCOMES = new ConcurrentHashMap<>();
     private static final Map<String, InboundHandler> HANDLERS = new ConcurrentHashMap<>();
+    private static final Map<String, ReplyListener> LISTENERS = new ConcurrentHashMap<>();
+    private static final Map<String, Failure> FAILURES = new ConcurrentHashMap<>();
+
+    /** How the next call on a destination fails, as a transport's client may: by throwing, or by its stage. */
+    record Failure(Throwable failure, boolean thrown) {
+    }
 
     @Override
     public String name() {
@@ -54,7 +64,40 @@ public final class ObservingTransportProvider implements TransportProvider {
                 .findFirst()
                 .orElseThrow(() -> new ConfigurationException("The kit's observer found no transport named '"
                         + observed + "' (property " + OBSERVED + ")"));
+        String connection = context.options().properties().get(CONNECTION);
+        if (connection != null) {
+            LISTENERS.put(connection, context.replies());
+        }
         return new Observed(delegate.open(context));
+    }
+
+    /** The listener the core gave the observed connection named {@code connection} (property {@link #CONNECTION}). */
+    static ReplyListener replies(String connection) {
+        ReplyListener listener = LISTENERS.get(connection);
+        if (listener == null) {
+            throw new IllegalStateException("no observed connection is named " + connection);
+        }
+        return listener;
+    }
+
+    /** Makes the next subscribe, publish or request on {@code destination} fail, instead of reaching the transport. */
+    static void failNext(String destination, Throwable failure, boolean thrown) {
+        FAILURES.put(destination, new Failure(failure, thrown));
+    }
+
+    /** The failure set for {@code destination}, thrown if so; else null and the call goes on to the transport. */
+    private static CompletionStage<Void> failed(String destination) {
+        Failure next = FAILURES.remove(destination);
+        if (next == null) {
+            return null;
+        }
+        if (next.thrown()) {
+            if (next.failure() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException("only a RuntimeException can be thrown", next.failure());
+        }
+        return CompletableFuture.failedFuture(next.failure());
     }
 
     /** The stages the core returned for the messages delivered on {@code destination}, in delivery order. */
@@ -83,12 +126,14 @@ public final class ObservingTransportProvider implements TransportProvider {
 
         @Override
         public CompletionStage<Void> publish(Envelope message) {
-            return delegate.publish(message);
+            CompletionStage<Void> failed = failed(message.destination());
+            return failed != null ? failed : delegate.publish(message);
         }
 
         @Override
         public CompletionStage<Void> request(Envelope request) {
-            return delegate.request(request);
+            CompletionStage<Void> failed = failed(request.destination());
+            return failed != null ? failed : delegate.request(request);
         }
 
         @Override
@@ -98,6 +143,7 @@ public final class ObservingTransportProvider implements TransportProvider {
 
         @Override
         public TransportSubscription subscribe(String destination, SubscribeOptions options, InboundHandler handler) {
+            failed(destination);
             List<CompletionStage<Void>> outcomes = outcomes(destination);
             HANDLERS.put(destination, handler);
             return delegate.subscribe(destination, options, message -> {

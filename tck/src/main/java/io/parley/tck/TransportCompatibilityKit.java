@@ -19,6 +19,7 @@ import io.parley.api.TlsOptions;
 import io.parley.api.TransportNotFoundException;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
+import io.parley.spi.ReplyListener;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.DisplayName;
@@ -2194,6 +2195,87 @@ public abstract class TransportCompatibilityKit {
                     () -> outcome.toCompletableFuture().get(env().slack().toMillis(), TimeUnit.MILLISECONDS),
                     what + ": its stage must fail, so the transport does not acknowledge it");
             assertInstanceOf(BrokerClosedException.class, e.getCause(), what);
+        }
+
+        @Test
+        @DisplayName("13.18 what a transport reports reaches the caller typed: a raw failure of subscribe, publish or request is a MessagingException that keeps it as cause (a MessagingException passes as it is), a failed request ends at once with SEND_FAILED, a lost connection fails the waiting requests at once, an unreadable reply fails its request with code 502")
+        void required_spec1318_transportFailuresReachTheCallerTyped() throws Exception {
+            String connection = "kit-" + UUID.randomUUID();
+            Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
+                    .property(ObservingTransportProvider.OBSERVED, env().transportName())
+                    .property(ObservingTransportProvider.CONNECTION, connection));
+            brokers.add(observed);
+            String destination = env().destination("signals");
+            server().subscribe(destination, String.class, body -> "pong");
+            RuntimeException raw = new IllegalStateException("the client refused (kit)");
+            Exception io = new java.io.IOException("the socket closed (kit)");
+            MessagingException typed = new ConnectionException("a typed failure (kit)");
+
+            ObservingTransportProvider.failNext(destination, raw, true);
+            MessagingException refused = assertThrows(MessagingException.class,
+                    () -> observed.subscribe(destination, String.class, body -> "never"));
+            assertSame(raw, refused.getCause(), "the transport's exception is the cause");
+            assertTrue(refused.getMessage().contains(destination), refused.getMessage());
+
+            for (ObservingTransportProvider.Failure failure : List.of(new ObservingTransportProvider.Failure(raw, true),
+                    new ObservingTransportProvider.Failure(io, false))) {
+                ObservingTransportProvider.failNext(destination, failure.failure(), failure.thrown());
+                Throwable published = assertThrows(ExecutionException.class,
+                        () -> observed.publish(destination, "x").get(env().timeout().toMillis(), TimeUnit.MILLISECONDS))
+                        .getCause();
+                assertInstanceOf(MessagingException.class, published, "a failed publish");
+                assertSame(failure.failure(), published.getCause(), "the transport's exception is the cause");
+                assertTrue(published.getMessage().contains(destination), published.getMessage());
+
+                ObservingTransportProvider.failNext(destination, failure.failure(), failure.thrown());
+                long start = System.nanoTime();
+                RequestException notSent = assertThrows(RequestException.class,
+                        () -> observed.rpc().request(destination, "x", patient()));
+                assertEquals(RequestException.Reason.SEND_FAILED, notSent.reason());
+                assertTrue(millisSince(start) < env().timeout().toMillis(), "a failed send must not wait for its timeout");
+                assertSame(failure.failure(), notSent.getCause(), "the transport's exception is the cause");
+            }
+            for (boolean thrown : List.of(true, false)) {
+                ObservingTransportProvider.failNext(destination, typed, thrown);
+                Throwable published = assertThrows(ExecutionException.class,
+                        () -> observed.publish(destination, "x").get(env().timeout().toMillis(), TimeUnit.MILLISECONDS))
+                        .getCause();
+                assertSame(typed, published, "a MessagingException from the transport reaches the caller as it is");
+            }
+            assertEquals(0, observed.rpc().pendingRequests(), "failed sends leave nothing pending");
+            assertEquals("pong", ask(observed, destination, "ping").bodyAsString(), "the broker serves on");
+
+            // the transport's signals to the core (docs/SPEC.md Section 6): a lost connection, an unreadable reply
+            String quiet = env().destination("signals-quiet");
+            LinkedBlockingQueue<String> ids = new LinkedBlockingQueue<>();
+            server().subscribe(quiet, Message.class, SubscribeOptions.builder().noReplies().build(), message -> {
+                ids.add(message.correlationId());
+                return null;
+            });
+            ReplyListener replies = ObservingTransportProvider.replies(connection);
+            replies.onConnectionLost("nothing waits (kit)");
+            CompletableFuture<Message> waiting = observed.rpc().requestAsync(quiet, "?", patient());
+            awaitTrue("the request reached its handler", () -> !ids.isEmpty());
+            replies.onConnectionLost("the kit cut the connection");
+            Throwable lost = assertThrows(ExecutionException.class,
+                    () -> waiting.get(env().slack().toMillis(), TimeUnit.MILLISECONDS)).getCause();
+            assertInstanceOf(RequestException.class, lost);
+            assertEquals(RequestException.Reason.CONNECTION_LOST, ((RequestException) lost).reason());
+            assertTrue(lost.getMessage().contains("the kit cut the connection"), lost.getMessage());
+            assertEquals(0, observed.rpc().pendingRequests(), "a lost request leaves the pending table");
+
+            ids.clear();
+            CompletableFuture<Message> unread = observed.rpc().requestAsync(quiet, "?", patient());
+            awaitTrue("the request reached its handler", () -> !ids.isEmpty());
+            replies.onReply(Envelope.builder(quiet).correlationId(ids.poll()).body("looks fine".getBytes(StandardCharsets.UTF_8))
+                    .problem("a header the transport could not read (kit)").build());
+            Throwable unreadable = assertThrows(ExecutionException.class,
+                    () -> unread.get(env().slack().toMillis(), TimeUnit.MILLISECONDS)).getCause();
+            assertInstanceOf(RemoteHandlerException.class, unreadable);
+            assertEquals(502, ((RemoteHandlerException) unreadable).code());
+            assertTrue(unreadable.getMessage().contains("could not be read"), unreadable.getMessage());
+            assertEquals(0, observed.rpc().pendingRequests(), "an unreadable reply ends its request");
+            assertEquals("pong", ask(observed, destination, "ping").bodyAsString(), "the broker serves on");
         }
 
         @Test

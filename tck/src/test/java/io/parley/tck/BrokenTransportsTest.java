@@ -41,23 +41,25 @@ class BrokenTransportsTest {
     private static final Set<String> NEED_A_REPLY = Set.of(
             "required_spec104", "required_spec201", "required_spec202", "required_spec203", "required_spec204",
             "required_spec301", "required_spec302", "required_spec303", "required_spec304", "required_spec305",
-            "required_spec306", "required_spec307", "optional_spec308",
+            "required_spec306", "required_spec307", "optional_spec308", "required_spec309",
             "required_spec401", "required_spec402", "required_spec403",
             "required_spec503", "required_spec504", "required_spec506",
             "required_spec601", "required_spec602",
-            "required_spec701", "required_spec702", "required_spec703", "required_spec704",
+            "required_spec701", "required_spec702", "required_spec703", "required_spec704", "required_spec705",
             "required_spec801", "required_spec802",
             "required_spec1301", "required_spec1302", "required_spec1305", "required_spec1306", "required_spec1307",
             "required_spec1308", "required_spec1309", "required_spec1310", "required_spec1311", "required_spec1312",
-            "required_spec1314", "required_spec1402");
+            "required_spec1314", "required_spec1318", "required_spec1402");
 
     /** Rules that need no reply: losing replies must not fail them. */
     private static final Set<String> NEED_NO_REPLY = Set.of(
-            "required_spec101", "required_spec102", "required_spec103", "required_spec105", "required_spec205",
+            "required_spec101", "required_spec102", "required_spec103", "required_spec105", "required_spec106",
+            "required_spec205",
             "required_spec501", "required_spec502", "required_spec505", "required_spec603",
             "required_spec803", "optional_spec804",
             "required_spec901", "optional_spec902", "optional_spec903",
-            "required_spec1303", "required_spec1304", "required_spec1313", "required_spec1315", "required_spec1401");
+            "required_spec1303", "required_spec1304", "required_spec1313", "required_spec1315", "required_spec1316",
+            "required_spec1317", "required_spec1401", "required_spec1506");
 
     /** The poisons of rule 10.06 sent through the API: each waits for its (error) reply. */
     private static final Set<String> POISONS = Set.of(

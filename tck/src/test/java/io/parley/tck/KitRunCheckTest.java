@@ -3,6 +3,7 @@ package io.parley.tck;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.launcher.MethodFilter;
 import org.junit.platform.launcher.TagFilter;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
@@ -20,10 +21,11 @@ class KitRunCheckTest {
     @Test
     @DisplayName("every selected rule skipped: the run fails and says why")
     void aRunOfOnlySkippedRulesFails() {
-        // memory:// lacks TLS: with only section 15 selected, every rule is skipped
+        // memory:// lacks TLS: with only the handshake rules of section 15 selected, every rule is skipped
         EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
                 .selectors(selectClass(MemoryTransportCompatibilityTest.class))
-                .filters(TagFilter.includeTags("tls")).execute();
+                .filters(TagFilter.includeTags("tls"), MethodFilter.includeMethodNamePatterns(".*spec150[1-5].*"))
+                .execute();
 
         assertEquals(0, results.testEvents().succeeded().count() + results.testEvents().failed().count());
         assertTrue(results.testEvents().aborted().count() >= 5, "section 15 is selected and skipped");

@@ -77,6 +77,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -333,6 +334,9 @@ public abstract class TransportCompatibilityKit {
             assertTrue(unknownScheme.getMessage().contains(env().transportName()),
                     "the message lists the transports found: " + unknownScheme.getMessage());
             assertFalse(unknownScheme.getMessage().contains(secret), "the message shows the URI's password");
+            assertEquals("parley-no-such-scheme", unknownScheme.scheme(), "the exception names what was looked for");
+            assertTrue(unknownScheme.found().stream().anyMatch(found -> found.startsWith(env().transportName() + " ")),
+                    "the exception lists the transports found, by name and schemes: " + unknownScheme.found());
 
             TransportNotFoundException unknownName = assertThrows(TransportNotFoundException.class,
                     () -> brokers.add(env().connect(options -> options.transport("parley-no-such-transport"))));
@@ -728,6 +732,28 @@ public abstract class TransportCompatibilityKit {
             assertTrue(took >= env().shortTimeout().toMillis() - 1, "returned early: " + took + " ms");
             assertTrue(took <= env().shortTimeout().plus(env().slack()).toMillis(), "returned late: " + took + " ms");
             assertEquals(0, client().rpc().pendingRequests());
+
+            // without options, the broker's requestTimeout bounds every form of request
+            Broker shortWait = env().connect(options -> options.requestTimeout(env().shortTimeout()));
+            brokers.add(shortWait);
+            List<Executable> defaults = List.of(
+                    () -> assertTrue(shortWait.rpc().request(destination, "?").isEmpty(), "no answer expected"),
+                    () -> assertTrue(shortWait.rpc().request(destination, "?", String.class).isEmpty(), "no answer expected"),
+                    () -> {
+                        Throwable failure = assertThrows(ExecutionException.class, () -> shortWait.rpc()
+                                .requestAsync(destination, "?").get(env().timeout().toMillis(), TimeUnit.MILLISECONDS))
+                                .getCause();
+                        assertInstanceOf(RequestException.class, failure);
+                        assertEquals(RequestException.Reason.TIMEOUT, ((RequestException) failure).reason());
+                    });
+            for (Executable call : defaults) {
+                long began = System.nanoTime();
+                assertDoesNotThrow(call);
+                long waited = millisSince(began);
+                assertTrue(waited >= env().shortTimeout().toMillis() - 1, "returned early: " + waited + " ms");
+                assertTrue(waited <= env().shortTimeout().plus(env().slack()).toMillis(), "returned late: " + waited + " ms");
+            }
+            assertEquals(0, shortWait.rpc().pendingRequests());
         }
 
         @Test
@@ -1934,13 +1960,15 @@ public abstract class TransportCompatibilityKit {
                 ids.add(message.correlationId());
                 return null;
             });
-            ask(client(), seen, "request");
-            get(client().publish(seen, "publish"));
-            awaitTrue("both messages arrived", () -> ids.size() == 2);
-            for (String id : ids) {
-                assertTrue(id != null && id.matches(UUID4), "not a UUID4: " + id);
+            for (int i = 0; i < 16; i++) { // many: a wrong random bit shows in most ids, not in every one
+                ask(client(), seen, "request");
+                get(client().publish(seen, "publish"));
             }
-            assertNotEquals(ids.get(0), ids.get(1));
+            awaitTrue("every message arrived", () -> ids.size() == 32);
+            for (String id : ids) {
+                assertTrue(id != null && id.matches(UUID4), "not a UUID4 (version 4, IETF variant): " + id);
+            }
+            assertEquals(32, new HashSet<>(ids).size(), "every id is new");
         }
 
         @Test

@@ -335,6 +335,26 @@ public abstract class TransportCompatibilityKit {
                     "the message lists the transports found: " + unknownScheme.getMessage());
             assertFalse(unknownScheme.getMessage().contains(secret), "the message shows the URI's password");
             assertEquals("parley-no-such-scheme", unknownScheme.scheme(), "the exception names what was looked for");
+            assertTrue(unknownScheme.getMessage().contains("for scheme 'parley-no-such-scheme'"), unknownScheme.getMessage());
+            assertFalse(unknownScheme.getMessage().contains("lost service registrations"),
+                    "the transports here are registered, so the message must not blame the packaging: "
+                            + unknownScheme.getMessage());
+            // Parley's own transports that are not here: the message names the artifact to add
+            Map<String, String> own = Map.of("nats", "nats", "rabbit", "amqp", "redis", "redis", "kafka", "kafka",
+                    "mqtt", "mqtt");
+            own.forEach((name, scheme) -> {
+                if (unknownScheme.found().stream().noneMatch(found -> found.startsWith(name + " "))) {
+                    String artifact = "io.parley:parley-transport-" + name;
+                    TransportNotFoundException byScheme = assertThrows(TransportNotFoundException.class,
+                            () -> brokers.add(Broker.connect(scheme + "://127.0.0.1:1", env().options())));
+                    assertTrue(byScheme.getMessage().contains(artifact), "the message must name " + artifact + ": "
+                            + byScheme.getMessage());
+                    TransportNotFoundException byName = assertThrows(TransportNotFoundException.class,
+                            () -> brokers.add(env().connect(options -> options.transport(name))));
+                    assertTrue(byName.getMessage().contains(artifact), "the message must name " + artifact + ": "
+                            + byName.getMessage());
+                }
+            });
             assertTrue(unknownScheme.found().stream().anyMatch(found -> found.startsWith(env().transportName() + " ")),
                     "the exception lists the transports found, by name and schemes: " + unknownScheme.found());
 

@@ -80,7 +80,10 @@ public final class ObservingTransportProvider implements TransportProvider {
         return listener;
     }
 
-    /** Makes the next subscribe, publish or request on {@code destination} fail, instead of reaching the transport. */
+    /**
+     * Makes the next subscribe, publish or request on {@code destination}, or reply to a message received from
+     * it, fail instead of reaching the transport.
+     */
     static void failNext(String destination, Throwable failure, boolean thrown) {
         FAILURES.put(destination, new Failure(failure, thrown));
     }
@@ -138,7 +141,8 @@ public final class ObservingTransportProvider implements TransportProvider {
 
         @Override
         public CompletionStage<Void> reply(Envelope request, Envelope reply) {
-            return delegate.reply(request, reply);
+            CompletionStage<Void> failed = failed(request.destination());
+            return failed != null ? failed : delegate.reply(request, reply);
         }
 
         @Override

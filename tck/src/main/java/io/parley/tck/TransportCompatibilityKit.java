@@ -3,6 +3,7 @@ package io.parley.tck;
 import io.parley.api.Broker;
 import io.parley.api.BrokerClosedException;
 import io.parley.api.BrokerOptions;
+import io.parley.api.CodecException;
 import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.api.Handler;
@@ -2324,6 +2325,58 @@ public abstract class TransportCompatibilityKit {
             assertTrue(unreadable.getMessage().contains("could not be read"), unreadable.getMessage());
             assertEquals(0, observed.rpc().pendingRequests(), "an unreadable reply ends its request");
             assertEquals("pong", ask(observed, destination, "ping").bodyAsString(), "the broker serves on");
+        }
+
+        @Test
+        @DisplayName("13.19 a message the transport could not read (Envelope.problem) never reaches the handler, is answered with a 400 error reply when it has a reply-to, and its stage fails; so does the stage of a message whose reply the transport could not send")
+        void required_spec1319_unreadableMessagesAndUnsentRepliesFailTheirStage() throws Exception {
+            Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
+                    .property(ObservingTransportProvider.OBSERVED, env().transportName()));
+            brokers.add(observed);
+            String destination = env().destination("unreadable");
+            AtomicInteger handled = new AtomicInteger();
+            observed.subscribe(destination, String.class, body -> {
+                handled.incrementAndGet();
+                return "handled " + body;
+            });
+            String answers = env().destination("unreadable-answers");
+            BlockingList errors = new BlockingList();
+            server().subscribe(answers, Message.class, message -> {
+                errors.add(message);
+                return null;
+            });
+            InboundHandler core = ObservingTransportProvider.handler(destination);
+            Envelope.Builder unreadable = Envelope.builder(destination).body("{\"id\": 1}".getBytes(StandardCharsets.UTF_8))
+                    .contentType("application/json").problem("a header the transport could not read (kit)");
+
+            assertFailsWithCodecError(core.onMessage(unreadable.build()), "an unreadable message without reply-to");
+            assertFailsWithCodecError(core.onMessage(unreadable.correlationId("kit-1319").replyTo(answers).build()),
+                    "an unreadable message with a reply-to");
+            Message error = errors.take(env().timeout());
+            assertEquals("400", error.header(Envelope.ERROR_CODE), "the requester is told: code 400");
+            assertEquals("kit-1319", error.correlationId());
+            assertEquals(0, handled.get(), "the handler never sees a message the transport could not read");
+
+            // the transport cannot send the error reply, or the handler's reply: the message's stage fails
+            ObservingTransportProvider.failNext(destination, new IllegalStateException("cannot reply (kit)"), true);
+            assertThrows(ExecutionException.class, () -> core.onMessage(unreadable.correlationId("kit-1319b").build())
+                    .toCompletableFuture().get(env().timeout().toMillis(), TimeUnit.MILLISECONDS));
+            List<CompletionStage<Void>> outcomes = ObservingTransportProvider.outcomes(destination);
+            ObservingTransportProvider.failNext(destination, new java.io.IOException("reply lost (kit)"), false);
+            assertTrue(client().rpc().request(destination, "x", impatient()).isEmpty(), "the reply was not sent");
+            awaitTrue("the core gave the transport a stage for the request", () -> outcomes.size() == 1);
+            Throwable failure = assertThrows(ExecutionException.class, () -> outcomes.get(0).toCompletableFuture()
+                    .get(env().timeout().toMillis(), TimeUnit.MILLISECONDS)).getCause();
+            assertEquals("reply lost (kit)", failure.getMessage(), "the stage fails with the send failure");
+            assertEquals(1, handled.get());
+            assertEquals("handled y", ask(client(), destination, "y").bodyAsString(), "the subscription serves on");
+        }
+
+        private void assertFailsWithCodecError(CompletionStage<Void> outcome, String what) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> outcome.toCompletableFuture().get(env().timeout().toMillis(), TimeUnit.MILLISECONDS),
+                    what + ": its stage must fail, so the transport applies its policy for bad input");
+            assertInstanceOf(CodecException.class, e.getCause(), what);
         }
 
         @Test

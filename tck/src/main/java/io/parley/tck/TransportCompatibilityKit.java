@@ -2016,6 +2016,20 @@ public abstract class TransportCompatibilityKit {
                     "an unknown " + env().transportName() + ".* property is an error, never silently ignored");
             assertTrue(e.getMessage().contains(misspelt), e.getMessage());
             assertTrue(e.problems().stream().anyMatch(problem -> problem.contains(misspelt)), e.problems().toString());
+            String uri = env().uri();
+            int start = uri.indexOf("//") + 2;
+            int end = start;
+            while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) {
+                end++;
+            }
+            String authority = uri.substring(start, end);
+            String servers = authority.substring(authority.lastIndexOf('@') + 1);
+            assertTrue(e.getMessage().contains(servers), "the message names the broker it was for, " + servers + ": "
+                    + e.getMessage());
+            if (authority.contains("@")) {
+                assertFalse(e.getMessage().contains(authority.substring(0, authority.lastIndexOf('@'))),
+                        "the message shows the URI's user info: " + e.getMessage());
+            }
             assertNoThreadsLeftSince(before, "a refused connect");
         }
 

@@ -49,7 +49,7 @@ class BrokenTransportsTest {
             "required_spec801", "required_spec802",
             "required_spec1301", "required_spec1302", "required_spec1305", "required_spec1306", "required_spec1307",
             "required_spec1308", "required_spec1309", "required_spec1310", "required_spec1311", "required_spec1312",
-            "required_spec1314", "required_spec1318", "required_spec1402");
+            "required_spec1314", "required_spec1318", "required_spec1319", "required_spec1402");
 
     /** Rules that need no reply: losing replies must not fail them. */
     private static final Set<String> NEED_NO_REPLY = Set.of(

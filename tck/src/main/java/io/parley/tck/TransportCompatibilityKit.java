@@ -514,6 +514,19 @@ public abstract class TransportCompatibilityKit {
             assertEquals("options", seen.get().header("x-both"), "on a header in both, the options win");
             assertEquals("m", seen.get().header("x-map"), "headers given as a map are sent as the others");
             assertEquals("cid-205", seen.get().correlationId());
+
+            // a Reply without headers of its own still carries the options' headers
+            AtomicReference<Message> plain = new AtomicReference<>();
+            CountDownLatch plainArrived = new CountDownLatch(1);
+            String plainDestination = env().destination("publish-headers-plain");
+            server().subscribe(plainDestination, Message.class, message -> {
+                plain.set(message);
+                plainArrived.countDown();
+                return null;
+            });
+            get(client().publish(plainDestination, Reply.of("plain"), PublishOptions.builder().header("x-kind", "plain").build()));
+            assertTrue(await(plainArrived), "the message should arrive");
+            assertEquals("plain", plain.get().header("x-kind"));
         }
     }
 

@@ -73,6 +73,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -142,6 +143,17 @@ public abstract class TransportCompatibilityKit {
     }
 
     /** The broker that sends requests: a connection of its own, as another service would have. */
+    /**
+     * A broker on the kit's observer (rules 13.14, 13.17-13.19), which wraps this environment's transport;
+     * closed after the test.
+     */
+    private Broker observed(UnaryOperator<BrokerOptions.Builder> change) {
+        Broker observed = env().connect(options -> change.apply(options.transport(ObservingTransportProvider.NAME)
+                .property(ObservingTransportProvider.OBSERVED, env().transportName())));
+        brokers.add(observed);
+        return observed;
+    }
+
     protected final Broker client() {
         if (client == null) {
             client = connect();
@@ -2150,9 +2162,7 @@ public abstract class TransportCompatibilityKit {
         @Test
         @DisplayName("13.14 the stage the core gives the transport for a message (it acknowledges by it) completes normally once the handler succeeded, not before an async handler finished, and exceptionally when the handler failed, the body could not be decoded or the executor refused the message (whose slot is freed)")
         void required_spec1314_acknowledgementFollowsTheOutcome() throws Exception {
-            Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
-                    .property(ObservingTransportProvider.OBSERVED, env().transportName()));
-            brokers.add(observed);
+            Broker observed = observed(options -> options);
             String destination = env().destination("acks");
             String numbers = env().destination("acks-numbers");
             CountDownLatch release = gate();
@@ -2224,18 +2234,23 @@ public abstract class TransportCompatibilityKit {
         }
 
         private void assertFailsWithin(CompletionStage<Void> outcome, String what) {
+            assertStageFails(outcome, env().timeout(), Throwable.class, what);
+        }
+
+        /** The stage the core returned for a message fails within {@code within}, with a {@code type}; returns the failure. */
+        private Throwable assertStageFails(CompletionStage<Void> outcome, Duration within, Class<? extends Throwable> type,
+                                           String what) {
             ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> outcome.toCompletableFuture().get(env().timeout().toMillis(), TimeUnit.MILLISECONDS),
-                    what + ": its stage must complete exceptionally, so the transport applies its reject policy");
-            assertTrue(e.getCause() != null, what);
+                    () -> outcome.toCompletableFuture().get(within.toMillis(), TimeUnit.MILLISECONDS),
+                    what + ": its stage must complete exceptionally, so the transport does not acknowledge it but"
+                            + " applies its reject policy");
+            return assertInstanceOf(type, e.getCause(), what);
         }
 
         @Test
         @DisplayName("13.17 a message still waiting for a handler slot when its subscription closes, or handed over after, is not handled: its stage fails at once, so the transport gives it back to the broker")
         void required_spec1317_messagesAtOrAfterCloseAreGivenBack() throws Exception {
-            Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
-                    .property(ObservingTransportProvider.OBSERVED, env().transportName()));
-            brokers.add(observed);
+            Broker observed = observed(options -> options);
             String destination = env().destination("after-close");
             CountDownLatch release = gate();
             CountDownLatch started = new CountDownLatch(1);
@@ -2256,31 +2271,22 @@ public abstract class TransportCompatibilityKit {
             assertThrows(TimeoutException.class, () -> waiting.get(env().slack().toMillis(), TimeUnit.MILLISECONDS),
                     "a message waits while the only handler slot is taken");
             CompletableFuture<Void> closing = CompletableFuture.runAsync(subscriber::close);
-            assertFailsAtOnce(get(waiting), "the message that waited for a slot");
+            assertStageFails(get(waiting), env().slack(), BrokerClosedException.class, "the message that waited for a slot");
             release.countDown();
             long start = System.nanoTime();
             get(closing);
             assertTrue(millisSince(start) < env().slack().toMillis(),
                     "close() returns once the running handler ends: the refused message holds no slot");
-            assertFailsAtOnce(core.onMessage(message), "a message handed over after close");
+            assertStageFails(core.onMessage(message), env().slack(), BrokerClosedException.class,
+                    "a message handed over after close");
             assertEquals(1, handled.get(), "only the first message was handled");
-        }
-
-        private void assertFailsAtOnce(CompletionStage<Void> outcome, String what) {
-            ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> outcome.toCompletableFuture().get(env().slack().toMillis(), TimeUnit.MILLISECONDS),
-                    what + ": its stage must fail, so the transport does not acknowledge it");
-            assertInstanceOf(BrokerClosedException.class, e.getCause(), what);
         }
 
         @Test
         @DisplayName("13.18 what a transport reports reaches the caller typed: a raw failure of subscribe, publish or request is a MessagingException that keeps it as cause (a MessagingException passes as it is), a failed request ends at once with SEND_FAILED, a lost connection fails the waiting requests at once, an unreadable reply fails its request with code 502")
         void required_spec1318_transportFailuresReachTheCallerTyped() throws Exception {
             String connection = "kit-" + UUID.randomUUID();
-            Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
-                    .property(ObservingTransportProvider.OBSERVED, env().transportName())
-                    .property(ObservingTransportProvider.CONNECTION, connection));
-            brokers.add(observed);
+            Broker observed = observed(options -> options.property(ObservingTransportProvider.CONNECTION, connection));
             String destination = env().destination("signals");
             server().subscribe(destination, String.class, body -> "pong");
             RuntimeException raw = new IllegalStateException("the client refused (kit)");
@@ -2357,9 +2363,7 @@ public abstract class TransportCompatibilityKit {
         @Test
         @DisplayName("13.19 a message the transport could not read (Envelope.problem) never reaches the handler, is answered with a 400 error reply when it has a reply-to, and its stage fails; so does the stage of a message whose reply the transport could not send")
         void required_spec1319_unreadableMessagesAndUnsentRepliesFailTheirStage() throws Exception {
-            Broker observed = env().connect(options -> options.transport(ObservingTransportProvider.NAME)
-                    .property(ObservingTransportProvider.OBSERVED, env().transportName()));
-            brokers.add(observed);
+            Broker observed = observed(options -> options);
             String destination = env().destination("unreadable");
             AtomicInteger handled = new AtomicInteger();
             observed.subscribe(destination, String.class, body -> {
@@ -2376,9 +2380,10 @@ public abstract class TransportCompatibilityKit {
             Envelope.Builder unreadable = Envelope.builder(destination).body("{\"id\": 1}".getBytes(StandardCharsets.UTF_8))
                     .contentType("application/json").problem("a header the transport could not read (kit)");
 
-            assertFailsWithCodecError(core.onMessage(unreadable.build()), "an unreadable message without reply-to");
-            assertFailsWithCodecError(core.onMessage(unreadable.correlationId("kit-1319").replyTo(answers).build()),
-                    "an unreadable message with a reply-to");
+            assertStageFails(core.onMessage(unreadable.build()), env().timeout(), CodecException.class,
+                    "an unreadable message without reply-to");
+            assertStageFails(core.onMessage(unreadable.correlationId("kit-1319").replyTo(answers).build()), env().timeout(),
+                    CodecException.class, "an unreadable message with a reply-to");
             Message error = errors.take(env().timeout());
             assertEquals("400", error.header(Envelope.ERROR_CODE), "the requester is told: code 400");
             assertEquals("kit-1319", error.correlationId());
@@ -2386,24 +2391,16 @@ public abstract class TransportCompatibilityKit {
 
             // the transport cannot send the error reply, or the handler's reply: the message's stage fails
             ObservingTransportProvider.failNext(destination, new IllegalStateException("cannot reply (kit)"), true);
-            assertThrows(ExecutionException.class, () -> core.onMessage(unreadable.correlationId("kit-1319b").build())
-                    .toCompletableFuture().get(env().timeout().toMillis(), TimeUnit.MILLISECONDS));
+            assertStageFails(core.onMessage(unreadable.correlationId("kit-1319b").build()), env().timeout(), Throwable.class,
+                    "an unreadable message whose error reply could not be sent");
             List<CompletionStage<Void>> outcomes = ObservingTransportProvider.outcomes(destination);
             ObservingTransportProvider.failNext(destination, new java.io.IOException("reply lost (kit)"), false);
             assertTrue(client().rpc().request(destination, "x", impatient()).isEmpty(), "the reply was not sent");
             awaitTrue("the core gave the transport a stage for the request", () -> outcomes.size() == 1);
-            Throwable failure = assertThrows(ExecutionException.class, () -> outcomes.get(0).toCompletableFuture()
-                    .get(env().timeout().toMillis(), TimeUnit.MILLISECONDS)).getCause();
+            Throwable failure = assertStageFails(outcomes.get(0), env().timeout(), Throwable.class, "a request whose reply was lost");
             assertEquals("reply lost (kit)", failure.getMessage(), "the stage fails with the send failure");
             assertEquals(1, handled.get());
             assertEquals("handled y", ask(client(), destination, "y").bodyAsString(), "the subscription serves on");
-        }
-
-        private void assertFailsWithCodecError(CompletionStage<Void> outcome, String what) {
-            ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> outcome.toCompletableFuture().get(env().timeout().toMillis(), TimeUnit.MILLISECONDS),
-                    what + ": its stage must fail, so the transport applies its policy for bad input");
-            assertInstanceOf(CodecException.class, e.getCause(), what);
         }
 
         @Test

@@ -35,7 +35,11 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.io.IOException;
+import java.net.InetAddress;
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.security.KeyStore;
@@ -275,6 +279,7 @@ public abstract class TransportCompatibilityKit {
             try (Broker broker = env().connect()) {
                 assertEquals(env().transportName(), broker.transportName(),
                         "the URI scheme must select the transport under test");
+                assertTrue(broker.toString().contains(env().transportName()), "toString() names the transport: " + broker);
             }
         }
 
@@ -414,6 +419,7 @@ public abstract class TransportCompatibilityKit {
             shownAs.put("kit://[::1]:4001,[::2]:4002?x=" + secret, "kit://[::1]:4001,[::2]:4002?***");
             shownAs.put("kit://host-a:1,host-b:2/x#" + secret + "?y", "kit://host-a:1,host-b:2/x?***");
             shownAs.put("kit://[::1]:4001/x", "kit://[::1]:4001/x");
+            shownAs.put("kit://a:1,[::2]:4002", "kit://a:1,[::2]:4002");
             shownAs.put("kit://", "kit://");
             shownAs.put("kit:opaque-part", "kit:opaque-part");
             shownAs.forEach((uri, shown) -> {
@@ -449,6 +455,9 @@ public abstract class TransportCompatibilityKit {
             server().subscribe(destination, String.class, name -> "Hello, " + name);
             assertEquals("Hello, Ada", ask(client(), destination, "Ada").bodyAsString());
             assertEquals(0, client().rpc().pendingRequests(), "an answered request leaves the pending table");
+            // the forms without options wait up to the broker's requestTimeout
+            assertEquals("Hello, Bo", client().rpc().request(destination, "Bo").orElseThrow().bodyAsString());
+            assertEquals("Hello, Cy", client().rpc().request(destination, "Cy", String.class).orElseThrow());
         }
 
         @Test
@@ -500,6 +509,7 @@ public abstract class TransportCompatibilityKit {
             assertTrue(request.replyTo() != null, "a request carries a reply-to");
             assertEquals(request.correlationId(), reply.correlationId(), "the reply copies the correlation id");
             assertEquals(destination, request.destination(), "a received message names its destination");
+            assertTrue(request.toString().contains(destination), "toString() names the destination: " + request);
             assertNotNull(request.unwrap(Object.class), "a received message gives its transport's native message");
             assertThrows(IllegalArgumentException.class, () -> request.unwrap(Thread.class),
                     "unwrap to a type the native message is not fails with IllegalArgumentException");
@@ -2157,6 +2167,37 @@ public abstract class TransportCompatibilityKit {
             assertEquals(RequestException.Reason.CANCELLED, e.reason(), e.getMessage());
             awaitTrue("the cancelled request leaves the pending table", () -> client().rpc().pendingRequests() == 0);
             waiter.join(env().timeout().toMillis());
+
+            // the same for a thread that waits for the next of many replies
+            String many = env().destination("interrupted-many");
+            CountDownLatch firstSent = new CountDownLatch(1);
+            server().subscribe(many, Message.class, message -> {
+                message.reply("first");
+                firstSent.countDown();
+                never.await();
+                return "never";
+            });
+            CompletableFuture<Throwable> streamOutcome = new CompletableFuture<>();
+            Thread reader = new Thread(() -> {
+                try (Stream<Message> replies = client().rpc().requestMany(many, "x", RequestOptions.builder()
+                        .timeout(env().timeout().multipliedBy(3)).build())) {
+                    replies.forEach(reply -> { });
+                    streamOutcome.complete(null);
+                } catch (Throwable t) {
+                    streamOutcome.complete(Thread.currentThread().isInterrupted() ? t : new AssertionError(
+                            "the interrupt flag was cleared; the stream ended with " + t, t));
+                }
+            }, "parley-tck-interrupted-reader");
+            reader.start();
+            assertTrue(await(firstSent), "the handler sent its first reply");
+            awaitTrue("the reader waits for the next reply", () -> reader.getState() == Thread.State.TIMED_WAITING
+                    || reader.getState() == Thread.State.WAITING);
+            reader.interrupt();
+            Throwable ended = streamOutcome.get(env().timeout().toMillis(), TimeUnit.MILLISECONDS);
+            RequestException cancelled = assertInstanceOf(RequestException.class, ended, "an interrupted stream must throw");
+            assertEquals(RequestException.Reason.CANCELLED, cancelled.reason(), cancelled.getMessage());
+            awaitTrue("the cancelled stream leaves the pending table", () -> client().rpc().pendingRequests() == 0);
+            reader.join(env().timeout().toMillis());
         }
 
         @Test
@@ -2324,6 +2365,12 @@ public abstract class TransportCompatibilityKit {
                         .getCause();
                 assertSame(typed, published, "a MessagingException from the transport reaches the caller as it is");
             }
+            RequestException refusedByTransport = new RequestException(RequestException.Reason.SEND_FAILED, destination,
+                    null, env().transportName(), "refused by the transport (kit)");
+            ObservingTransportProvider.failNext(destination, refusedByTransport, false);
+            assertSame(refusedByTransport, assertThrows(RequestException.class,
+                    () -> observed.rpc().request(destination, "x", patient())),
+                    "a RequestException from the transport reaches the caller as it is");
             assertEquals(0, observed.rpc().pendingRequests(), "failed sends leave nothing pending");
             assertEquals("pong", ask(observed, destination, "ping").bodyAsString(), "the broker serves on");
 
@@ -2336,6 +2383,8 @@ public abstract class TransportCompatibilityKit {
             });
             ReplyListener replies = ObservingTransportProvider.replies(connection);
             replies.onConnectionLost("nothing waits (kit)");
+            assertDoesNotThrow(() -> replies.onReply(Envelope.builder(quiet).body(new byte[] {1}).build()),
+                    "a reply without correlation id is dropped");
             CompletableFuture<Message> waiting = observed.rpc().requestAsync(quiet, "?", patient());
             awaitTrue("the request reached its handler", () -> !ids.isEmpty());
             replies.onConnectionLost("the kit cut the connection");
@@ -2732,6 +2781,52 @@ public abstract class TransportCompatibilityKit {
             }
             assertTrue(stores.toString().contains("not verified"), "toString() says host names are not verified: " + stores);
             assertTrue(pem.toString().contains("client certificate"), pem.toString());
+            assertTrue(stores.toString().contains(certificates.trustStore().toString()), stores.toString());
+            assertTrue(TlsOptions.builder().build().toString().contains("JVM default"), "the JVM's CAs are trusted by default");
+
+            // the contexts work: a TLS server that demands a client certificate from the kit's CA accepts
+            // the PEM and the store forms, and refuses the others
+            assertNull(handshake(pem, certificates), "PEM trust and client certificate must complete a mutual TLS handshake");
+            assertNull(handshake(stores, certificates), "trust and key stores must complete a mutual TLS handshake");
+            assertNotNull(handshake(trustOnly, certificates), "without a client certificate the server refuses");
+            assertNotNull(handshake(TlsOptions.builder().keyStore(certificates.clientKeyStore(), password).build(),
+                    certificates), "the JVM's CAs do not trust the kit's server");
+        }
+
+        /** One mutual TLS handshake with an in-JVM server of the kit's CA; null when it succeeded, else why not. */
+        private Exception handshake(TlsOptions client, TestCertificates certificates) throws Exception {
+            char[] password = certificates.password();
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(KeyStore.getInstance(certificates.serverKeyStore().toFile(), password), password);
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(KeyStore.getInstance(certificates.trustStore().toFile(), password));
+            SSLContext serverContext = SSLContext.getInstance("TLS");
+            serverContext.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
+            try (SSLServerSocket server = (SSLServerSocket) serverContext.getServerSocketFactory()
+                    .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                server.setNeedClientAuth(true);
+                CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                    try (SSLSocket accepted = (SSLSocket) server.accept()) {
+                        accepted.setSoTimeout((int) env().timeout().toMillis());
+                        accepted.startHandshake();
+                        accepted.getOutputStream().write('+');
+                        accepted.getOutputStream().flush();
+                    } catch (IOException refused) {
+                        // the client learns it from its side
+                    }
+                });
+                try (SSLSocket socket = (SSLSocket) client.sslContext().getSocketFactory()
+                        .createSocket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
+                    socket.setSoTimeout((int) env().timeout().toMillis());
+                    socket.startHandshake();
+                    int read = socket.getInputStream().read(); // TLS 1.3 reports a refused client certificate here
+                    return read == '+' ? null : new IOException("the server closed the connection");
+                } catch (Exception e) {
+                    return e;
+                } finally {
+                    served.get(env().timeout().toMillis(), TimeUnit.MILLISECONDS);
+                }
+            }
         }
 
         private ConfigurationException assertTlsRefused(String secret, Executable build, String... words) {

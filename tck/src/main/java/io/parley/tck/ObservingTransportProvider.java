@@ -39,6 +39,7 @@ public final class ObservingTransportProvider implements TransportProvider {
     private static final Map<String, InboundHandler> HANDLERS = new ConcurrentHashMap<>();
     private static final Map<String, ReplyListener> LISTENERS = new ConcurrentHashMap<>();
     private static final Map<String, Failure> FAILURES = new ConcurrentHashMap<>();
+    private static final Map<String, List<Envelope>> REPLIES = new ConcurrentHashMap<>();
 
     /** How the next call on a destination fails, as a transport's client may: by throwing, or by its stage. */
     record Failure(Throwable failure, boolean thrown) {
@@ -69,6 +70,11 @@ public final class ObservingTransportProvider implements TransportProvider {
             LISTENERS.put(connection, context.replies());
         }
         return new Observed(delegate.open(context));
+    }
+
+    /** The replies the core handed the transport for messages received from {@code destination}, in order. */
+    static List<Envelope> repliesSent(String destination) {
+        return REPLIES.computeIfAbsent(destination, key -> new CopyOnWriteArrayList<>());
     }
 
     /** The listener the core gave the observed connection named {@code connection} (property {@link #CONNECTION}). */
@@ -141,6 +147,7 @@ public final class ObservingTransportProvider implements TransportProvider {
 
         @Override
         public CompletionStage<Void> reply(Envelope request, Envelope reply) {
+            repliesSent(request.destination()).add(reply);
             CompletionStage<Void> failed = failed(request.destination());
             return failed != null ? failed : delegate.reply(request, reply);
         }

@@ -3,6 +3,11 @@ package io.parley.tck;
 import io.parley.api.TlsOptions;
 
 import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +79,20 @@ public final class TestCertificates {
         dir.toFile().setReadable(true, false);
         dir.toFile().setExecutable(true, false);
         return new TestCertificates(dir, secret.toCharArray());
+    }
+
+    /**
+     * The context of a TLS server with the server certificate that trusts the kit's CA, for servers in
+     * the test's own JVM (rule 15.06); call {@code setNeedClientAuth(true)} on its sockets for mutual TLS.
+     */
+    public SSLContext serverContext() throws GeneralSecurityException, IOException {
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(KeyStore.getInstance(serverKeyStore().toFile(), password), password);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(KeyStore.getInstance(trustStore().toFile(), password));
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
+        return context;
     }
 
     public Path directory() {

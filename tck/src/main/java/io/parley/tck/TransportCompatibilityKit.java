@@ -2794,14 +2794,7 @@ public abstract class TransportCompatibilityKit {
 
         /** One mutual TLS handshake with an in-JVM server of the kit's CA; null when it succeeded, else why not. */
         private Exception handshake(TlsOptions client, TestCertificates certificates) throws Exception {
-            char[] password = certificates.password();
-            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            keys.init(KeyStore.getInstance(certificates.serverKeyStore().toFile(), password), password);
-            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(KeyStore.getInstance(certificates.trustStore().toFile(), password));
-            SSLContext serverContext = SSLContext.getInstance("TLS");
-            serverContext.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
-            try (SSLServerSocket server = (SSLServerSocket) serverContext.getServerSocketFactory()
+            try (SSLServerSocket server = (SSLServerSocket) certificates.serverContext().getServerSocketFactory()
                     .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 server.setNeedClientAuth(true);
                 CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {

@@ -7,17 +7,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,14 +37,7 @@ class TlsHandshakeTest {
     @BeforeAll
     static void startServer() throws Exception {
         certificates = TestCertificates.shared();
-        char[] password = certificates.password();
-        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(KeyStore.getInstance(certificates.serverKeyStore().toFile(), password), password);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(KeyStore.getInstance(certificates.trustStore().toFile(), password));
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
-        server = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50,
+        server = (SSLServerSocket) certificates.serverContext().getServerSocketFactory().createServerSocket(0, 50,
                 InetAddress.getLoopbackAddress());
         server.setNeedClientAuth(true);
         acceptor = new Thread(() -> {

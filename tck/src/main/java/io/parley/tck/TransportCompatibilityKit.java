@@ -2147,17 +2147,9 @@ public abstract class TransportCompatibilityKit {
                 return "never";
             });
             CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-            Thread waiter = new Thread(() -> {
-                try {
-                    client().rpc().request(destination, "x", RequestOptions.builder()
-                            .timeout(env().timeout().multipliedBy(3)).throwOnTimeout().build());
-                    outcome.complete(null);
-                } catch (Throwable t) {
-                    outcome.complete(Thread.currentThread().isInterrupted() ? t : new AssertionError(
-                            "the interrupt flag was cleared; the request ended with " + t, t));
-                }
-            }, "parley-tck-interrupted-requester");
-            waiter.start();
+            Thread waiter = startInterruptible("parley-tck-interrupted-requester", "request", outcome,
+                    () -> client().rpc().request(destination, "x", RequestOptions.builder()
+                            .timeout(env().timeout().multipliedBy(3)).throwOnTimeout().build()));
             assertTrue(await(started), "the handler got the request");
             long start = System.nanoTime();
             waiter.interrupt();
@@ -2178,17 +2170,12 @@ public abstract class TransportCompatibilityKit {
                 return "never";
             });
             CompletableFuture<Throwable> streamOutcome = new CompletableFuture<>();
-            Thread reader = new Thread(() -> {
+            Thread reader = startInterruptible("parley-tck-interrupted-reader", "stream", streamOutcome, () -> {
                 try (Stream<Message> replies = client().rpc().requestMany(many, "x", RequestOptions.builder()
                         .timeout(env().timeout().multipliedBy(3)).build())) {
                     replies.forEach(reply -> { });
-                    streamOutcome.complete(null);
-                } catch (Throwable t) {
-                    streamOutcome.complete(Thread.currentThread().isInterrupted() ? t : new AssertionError(
-                            "the interrupt flag was cleared; the stream ended with " + t, t));
                 }
-            }, "parley-tck-interrupted-reader");
-            reader.start();
+            });
             assertTrue(await(firstSent), "the handler sent its first reply");
             awaitTrue("the reader waits for the next reply", () -> reader.getState() == Thread.State.TIMED_WAITING
                     || reader.getState() == Thread.State.WAITING);
@@ -2198,6 +2185,24 @@ public abstract class TransportCompatibilityKit {
             assertEquals(RequestException.Reason.CANCELLED, cancelled.reason(), cancelled.getMessage());
             awaitTrue("the cancelled stream leaves the pending table", () -> client().rpc().pendingRequests() == 0);
             reader.join(env().timeout().toMillis());
+        }
+
+        /**
+         * Runs {@code work} on a thread of its own; {@code outcome} gets what it threw (null when nothing),
+         * or an AssertionError when the thread lost its interrupt flag on the way.
+         */
+        private Thread startInterruptible(String name, String what, CompletableFuture<Throwable> outcome, Executable work) {
+            Thread thread = new Thread(() -> {
+                try {
+                    work.execute();
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    outcome.complete(Thread.currentThread().isInterrupted() ? t : new AssertionError(
+                            "the interrupt flag was cleared; the " + what + " ended with " + t, t));
+                }
+            }, name);
+            thread.start();
+            return thread;
         }
 
         @Test

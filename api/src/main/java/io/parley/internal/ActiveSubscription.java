@@ -81,7 +81,7 @@ final class ActiveSubscription<T> implements Subscriber {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (!acquirePermit()) {
             done.completeExceptionally(new BrokerClosedException("Subscription to '" + destination
-                    + "' is closed; the message was not handled"));
+                    + "' is closed, or the thread delivering the message was interrupted; the message was not handled"));
             return done;
         }
         try {
@@ -313,9 +313,17 @@ final class ActiveSubscription<T> implements Subscriber {
     @Override
     public void close() {
         if (active) {
+            // an interrupted caller does not wait for running handlers, but the transport still closes
+            // cleanly (clients abort their own close when interrupted); the flag is given back at the end
+            boolean interrupted = Thread.interrupted();
             stop();
-            awaitIdle(broker.closeTimeout());
+            if (!interrupted) {
+                awaitIdle(broker.closeTimeout());
+            }
             broker.forget(this);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

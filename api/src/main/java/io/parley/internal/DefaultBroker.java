@@ -262,13 +262,19 @@ public final class DefaultBroker implements Broker, RpcClient {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        // interrupted before or while it waits for handlers, close stops waiting but still releases
+        // everything (clients abort their own close when interrupted); the flag is given back at the end
+        boolean interrupted = Thread.interrupted();
         pending.closeAll();
         for (ActiveSubscription<?> subscription : subscriptions) {
             subscription.stop();
         }
-        long deadline = System.nanoTime() + options.closeTimeout().toNanos();
-        for (ActiveSubscription<?> subscription : subscriptions) {
-            subscription.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        if (!interrupted) {
+            long deadline = System.nanoTime() + options.closeTimeout().toNanos();
+            for (ActiveSubscription<?> subscription : subscriptions) {
+                subscription.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            }
+            interrupted = Thread.interrupted();
         }
         subscriptions.clear();
         try {
@@ -277,6 +283,9 @@ public final class DefaultBroker implements Broker, RpcClient {
             log.warn("Closing transport '{}' for {} failed", transportName, redactedUri, e);
         }
         releaseResources();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void releaseResources() {

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -54,9 +55,13 @@ final class PendingRequests implements ReplyListener {
         pending.registered = true; // before the put: an entry that ends at once must still leave
         table.put(pending.correlationId, pending);
         if (pending.timeout != null) {
-            pending.timeoutSlot = timeouts.arm(pending, pending.timeout.toNanos());
-            if (table.get(pending.correlationId) != pending) { // ended before its timeout was armed
-                pending.timeoutSlot.disarm(pending);
+            try {
+                pending.timeoutSlot = timeouts.arm(pending, pending.timeout.toNanos());
+                if (table.get(pending.correlationId) != pending) { // ended before its timeout was armed
+                    pending.timeoutSlot.disarm(pending);
+                }
+            } catch (RejectedExecutionException e) {
+                // the timer stopped: the broker closed since our caller's check, and the check below ends the entry
             }
         }
         if (closed) { // close() may have swept the table between our caller's check and the put

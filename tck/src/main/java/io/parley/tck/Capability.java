@@ -31,10 +31,10 @@ public enum Capability {
 
     /**
      * A message a group member took but did not finish goes to another member when the first one's
-     * process dies: none is lost (rule 10.04). Fire-and-forget destinations (NATS core subjects, Redis
-     * channels and lists) lack it.
+     * process dies (rule 10.04) or the member closes (13.20): none is lost. Fire-and-forget destinations
+     * (NATS core subjects, Redis channels and lists, MQTT shared subscriptions on Mosquitto) lack it.
      */
-    AT_LEAST_ONCE("hands the unfinished messages of a dead group member to the others"),
+    AT_LEAST_ONCE("hands the unfinished messages of a dead or closing group member to the others"),
 
     /** The broker checks credentials, so a login can be refused (rule 10.07). */
     AUTHENTICATION("checks credentials at connect"),

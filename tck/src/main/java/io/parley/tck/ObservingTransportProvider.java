@@ -40,6 +40,7 @@ public final class ObservingTransportProvider implements TransportProvider {
     private static final Map<String, ReplyListener> LISTENERS = new ConcurrentHashMap<>();
     private static final Map<String, Failure> FAILURES = new ConcurrentHashMap<>();
     private static final Map<String, List<Envelope>> REPLIES = new ConcurrentHashMap<>();
+    private static final Map<String, List<Envelope>> REQUESTS = new ConcurrentHashMap<>();
 
     /** How the next call on a destination fails, as a transport's client may: by throwing, or by its stage. */
     record Failure(Throwable failure, boolean thrown) {
@@ -75,6 +76,11 @@ public final class ObservingTransportProvider implements TransportProvider {
     /** The replies the core handed the transport for messages received from {@code destination}, in order. */
     static List<Envelope> repliesSent(String destination) {
         return REPLIES.computeIfAbsent(destination, key -> new CopyOnWriteArrayList<>());
+    }
+
+    /** The requests to {@code destination} the core handed the transport, in order. */
+    static List<Envelope> requestsSent(String destination) {
+        return REQUESTS.computeIfAbsent(destination, key -> new CopyOnWriteArrayList<>());
     }
 
     /** The listener the core gave the observed connection named {@code connection} (property {@link #CONNECTION}). */
@@ -141,6 +147,7 @@ public final class ObservingTransportProvider implements TransportProvider {
 
         @Override
         public CompletionStage<Void> request(Envelope request) {
+            requestsSent(request.destination()).add(request);
             CompletionStage<Void> failed = failed(request.destination());
             return failed != null ? failed : delegate.request(request);
         }

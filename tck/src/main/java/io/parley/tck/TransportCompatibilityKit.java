@@ -18,6 +18,8 @@ import io.parley.api.SubscribeOptions;
 import io.parley.api.Subscriber;
 import io.parley.api.TlsOptions;
 import io.parley.api.TransportNotFoundException;
+import io.parley.api.codec.Codec;
+import io.parley.api.codec.EncodedBody;
 import io.parley.spi.Envelope;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.ReplyListener;
@@ -45,6 +47,7 @@ import javax.net.ssl.TrustManagerFactory;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -307,6 +310,61 @@ public abstract class TransportCompatibilityKit {
             assertEquals(RequestException.Reason.CLOSED, cause.reason());
             assertTrue(millisSince(start) <= env().slack().toMillis(), "took " + millisSince(start) + " ms");
             assertEquals(0, requester.rpc().pendingRequests());
+
+            // a request still being prepared (its body being encoded) when the broker closes fails with
+            // CLOSED at once and is never handed to the transport
+            CountDownLatch encoding = new CountDownLatch(1);
+            CountDownLatch closedMeanwhile = gate();
+            Broker preparing = observed(options -> options.codec(
+                    new HeldEncoding(env().options().codec(), encoding, closedMeanwhile)));
+            String prepared = env().destination("close-while-preparing");
+            CompletableFuture<Message> late = CompletableFuture.supplyAsync(() -> preparing.rpc().requestAsync(
+                    prepared, HeldEncoding.HELD, RequestOptions.timeout(env().timeout().multipliedBy(3))))
+                    .thenCompose(future -> future);
+            assertTrue(await(encoding), "the request's body should be encoding");
+            preparing.close();
+            closedMeanwhile.countDown();
+            ExecutionException closed = assertThrows(ExecutionException.class,
+                    () -> late.get(env().slack().toMillis(), TimeUnit.MILLISECONDS),
+                    "a request prepared while its broker closed must fail at once");
+            RequestException reason = assertInstanceOf(RequestException.class, closed.getCause());
+            assertEquals(RequestException.Reason.CLOSED, reason.reason(), reason.getMessage());
+            assertEquals(List.of(), ObservingTransportProvider.requestsSent(prepared),
+                    "a request of a closed broker must not be sent");
+            assertEquals(0, preparing.rpc().pendingRequests());
+        }
+
+        /** A codec that holds the encoding of one marker body until the kit lets it go on. */
+        private static final class HeldEncoding implements Codec {
+            static final Object HELD = new Object();
+            private final Codec codec;
+            private final CountDownLatch encoding;
+            private final CountDownLatch goOn;
+
+            HeldEncoding(Codec codec, CountDownLatch encoding, CountDownLatch goOn) {
+                this.codec = codec;
+                this.encoding = encoding;
+                this.goOn = goOn;
+            }
+
+            @Override
+            public EncodedBody encode(Object value) {
+                if (value != HELD) {
+                    return codec.encode(value);
+                }
+                encoding.countDown();
+                try {
+                    goOn.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return codec.encode("held");
+            }
+
+            @Override
+            public <T> T decode(byte[] body, String contentType, Class<T> type) {
+                return codec.decode(body, contentType, type);
+            }
         }
 
         @Test
@@ -1557,12 +1615,6 @@ public abstract class TransportCompatibilityKit {
                     + handledByFirst.size() + ", its output: " + firstOutput);
         }
 
-        private int union(Set<String> first, Set<String> second) {
-            Set<String> all = new HashSet<>(first);
-            all.addAll(second);
-            return all.size();
-        }
-
         @Test
         @DisplayName("10.05 a member restarted right after a crash subscribes, and receives")
         void required_spec1005_memberRestartedAfterACrashSubscribes() throws Exception {
@@ -1834,6 +1886,74 @@ public abstract class TransportCompatibilityKit {
                     + " ms, without waiting for the running handler (closeTimeout " + closeTimeout.toMillis() + " ms)");
             assertTrue(took <= closeTimeout.plus(env().timeout()).toMillis(), "close() took " + took
                     + " ms with a handler that never ends (closeTimeout " + closeTimeout.toMillis() + " ms)");
+
+            // interrupted before or while it waits for handlers, close() stops waiting, still releases
+            // everything, and the closing thread keeps its interrupt flag
+            Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+            Broker interrupted = env().connect(b -> b.closeTimeout(env().timeout().multipliedBy(3)));
+            brokers.add(interrupted);
+            CountDownLatch interruptedGate = gate();
+            CountDownLatch bothStarted = new CountDownLatch(2);
+            Handler<String> endless = body -> {
+                bothStarted.countDown();
+                interruptedGate.await();
+                return null;
+            };
+            String first = env().destination("never-ends-1");
+            String second = env().destination("never-ends-2");
+            Subscriber subscriber = interrupted.subscribe(first, String.class, endless);
+            interrupted.subscribe(second, String.class, endless);
+            get(client().publish(first, "x"));
+            get(client().publish(second, "x"));
+            assertTrue(await(bothStarted), "the handlers did not start");
+            Closing subscriberClose = Closing.start("Subscriber.close()", () -> {
+                Thread.currentThread().interrupt();
+                subscriber.close();
+            });
+            subscriberClose.assertEndedKeepingTheFlag(env().slack());
+            assertFalse(subscriber.isActive(), "an interrupted Subscriber.close() still closes it");
+            Closing brokerClose = Closing.start("Broker.close()", interrupted::close);
+            awaitTrue("close() waits for the running handler", brokerClose::waitsForHandlers);
+            brokerClose.thread.interrupt();
+            brokerClose.assertEndedKeepingTheFlag(env().slack());
+            assertThrows(BrokerClosedException.class, () -> interrupted.publish(first, "y"),
+                    "an interrupted close() still closes the broker");
+            interruptedGate.countDown(); // the handlers end; then nothing of that broker may run on
+            assertNoThreadsLeftSince(before, "an interrupted close()");
+        }
+
+        /** A close() run on a thread of its own, to interrupt it and see how it ends. */
+        private record Closing(String what, Thread thread, CompletableFuture<Boolean> flagKept) {
+
+            static Closing start(String what, Runnable close) {
+                CompletableFuture<Boolean> flagKept = new CompletableFuture<>();
+                Thread thread = new Thread(() -> {
+                    try {
+                        close.run();
+                        flagKept.complete(Thread.currentThread().isInterrupted());
+                    } catch (Throwable t) {
+                        flagKept.completeExceptionally(t);
+                    }
+                }, "parley-tck-closing");
+                thread.start();
+                return new Closing(what, thread, flagKept);
+            }
+
+            /** Whether the thread waits in the core for running handlers (its closeTimeout), not in a transport. */
+            boolean waitsForHandlers() {
+                return Arrays.stream(thread.getStackTrace()).anyMatch(frame -> frame.getMethodName().equals("awaitIdle"));
+            }
+
+            void assertEndedKeepingTheFlag(Duration within) throws Exception {
+                Boolean kept;
+                try {
+                    kept = flagKept.get(within.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    throw new AssertionError("an interrupted " + what + " still waited for the running handler "
+                            + within.toMillis() + " ms later", e);
+                }
+                assertTrue(kept, "an interrupted " + what + " must keep the thread's interrupt flag");
+            }
         }
 
         @Test
@@ -1881,12 +2001,13 @@ public abstract class TransportCompatibilityKit {
         @DisplayName("13.05 many replies: an error ends the stream with RemoteHandlerException; a finished stream frees its entry; noTimeout() ends at the sentinel")
         void required_spec1305_manyRepliesEndCleanly() throws Exception {
             String destination = env().destination("many-fails");
+            CountDownLatch failedStreamClosed = new CountDownLatch(1);
             server().subscribe(destination, Integer.class, count -> IntStream.rangeClosed(1, count).mapToObj(i -> {
                 if (i == 3) {
                     throw new IllegalStateException("part 3 failed");
                 }
                 return "part " + i;
-            }));
+            }).onClose(failedStreamClosed::countDown));
             List<String> got = new ArrayList<>();
             try (Stream<Message> replies = client().rpc().requestMany(destination, 5, patientMany())) {
                 RemoteHandlerException e = assertThrows(RemoteHandlerException.class,
@@ -1896,6 +2017,7 @@ public abstract class TransportCompatibilityKit {
                 assertEquals(0, client().rpc().pendingRequests(), "the error ends the request, before the stream is closed");
             }
             assertEquals(List.of("part 1", "part 2"), got);
+            assertTrue(await(failedStreamClosed), "a Stream a handler returns is closed also when it fails mid-way");
             // a stream that failed leaves the table even while nobody reads it
             try (Stream<Message> unread = client().rpc().requestMany(destination, 5, patientMany())) {
                 awaitTrue("the failed, unread stream leaves the pending table", () -> client().rpc().pendingRequests() == 0);
@@ -1906,7 +2028,13 @@ public abstract class TransportCompatibilityKit {
             CompletableFuture<List<String>> all = CompletableFuture.supplyAsync(() -> {
                 try (Stream<Message> replies = client().rpc().requestMany(parts, 3,
                         RequestOptions.builder().noTimeout().build())) {
-                    return replies.map(Message::bodyAsString).collect(Collectors.toList());
+                    Iterator<Message> next = replies.iterator();
+                    List<String> received = new ArrayList<>();
+                    while (next.hasNext()) {
+                        received.add(next.next().bodyAsString());
+                    }
+                    assertFalse(next.hasNext(), "a stream that ended stays ended"); // asked again: no new wait
+                    return received;
                 }
             });
             assertEquals(List.of("p1", "p2", "p3"), all.get(env().timeout().toMillis(), TimeUnit.MILLISECONDS));
@@ -2296,7 +2424,8 @@ public abstract class TransportCompatibilityKit {
         @Test
         @DisplayName("13.17 a message still waiting for a handler slot when its subscription closes, or handed over after, is not handled: its stage fails at once, so the transport gives it back to the broker")
         void required_spec1317_messagesAtOrAfterCloseAreGivenBack() throws Exception {
-            Broker observed = observed(options -> options);
+            // longer than any wait below: a close() that waits for its whole closeTimeout shows
+            Broker observed = observed(options -> options.closeTimeout(env().timeout().multipliedBy(4)));
             String destination = env().destination("after-close");
             CountDownLatch release = gate();
             CountDownLatch started = new CountDownLatch(1);
@@ -2326,6 +2455,69 @@ public abstract class TransportCompatibilityKit {
             assertStageFails(core.onMessage(message), env().slack(), BrokerClosedException.class,
                     "a message handed over after close");
             assertEquals(1, handled.get(), "only the first message was handled");
+
+            // a delivering thread interrupted while it waits for a slot: the message is not handled, its stage
+            // fails so that the transport gives it back, and the thread keeps its interrupt flag
+            String busy = env().destination("after-close-busy");
+            CountDownLatch busyRelease = gate();
+            CountDownLatch busyStarted = new CountDownLatch(1);
+            AtomicInteger busyHandled = new AtomicInteger();
+            Subscriber busySubscriber = observed.subscribe(busy, String.class,
+                    SubscribeOptions.builder().concurrency(1).build(), body -> {
+                        busyHandled.incrementAndGet();
+                        busyStarted.countDown();
+                        busyRelease.await();
+                        return null;
+                    });
+            get(client().publish(busy, "holds the only slot"));
+            assertTrue(await(busyStarted), "the first message should reach its handler");
+            InboundHandler busyCore = ObservingTransportProvider.handler(busy);
+            Delivery interrupted = Delivery.start(busyCore, message);
+            awaitTrue("the delivering thread waits for the slot", interrupted::waits);
+            interrupted.thread().interrupt();
+            assertStageFails(get(interrupted.outcome()), env().slack(), BrokerClosedException.class,
+                    "a message whose delivering thread was interrupted while it waited for a slot");
+            assertTrue(interrupted.flagKept().get(), "the delivering thread must keep its interrupt flag");
+
+            // the slot freed just after close() began goes to close(), even when a waiting message takes it first
+            Delivery waitingAtClose = Delivery.start(busyCore, message);
+            awaitTrue("the message waits for the slot", waitingAtClose::waits);
+            CompletableFuture<Void> closingBusy = CompletableFuture.runAsync(busySubscriber::close);
+            awaitTrue("close() began", () -> !busySubscriber.isActive());
+            busyRelease.countDown();
+            long released = System.nanoTime();
+            get(closingBusy);
+            assertTrue(millisSince(released) < env().slack().toMillis(), "close() took " + millisSince(released)
+                    + " ms after the running handler ended: a slot taken while it closed was not given back");
+            assertStageFails(get(waitingAtClose.outcome()), env().slack(), BrokerClosedException.class,
+                    "a message that waited for a slot while its subscription closed");
+            assertEquals(1, busyHandled.get(), "only the first message was handled");
+        }
+
+        /** A transport's delivering thread, played by the kit: hands the core one message on a thread of its own. */
+        private record Delivery(Thread thread, CompletableFuture<CompletionStage<Void>> outcome, AtomicBoolean flagKept) {
+
+            static Delivery start(InboundHandler core, Envelope message) {
+                CompletableFuture<CompletionStage<Void>> outcome = new CompletableFuture<>();
+                AtomicBoolean flagKept = new AtomicBoolean();
+                Thread thread = new Thread(() -> {
+                    try {
+                        CompletionStage<Void> stage = core.onMessage(message);
+                        flagKept.set(Thread.currentThread().isInterrupted());
+                        outcome.complete(stage);
+                    } catch (Throwable t) {
+                        outcome.completeExceptionally(t);
+                    }
+                }, "parley-tck-delivering");
+                thread.start();
+                return new Delivery(thread, outcome, flagKept);
+            }
+
+            /** Whether the core holds the thread (it waits for a handler slot). */
+            boolean waits() {
+                Thread.State state = thread.getState();
+                return state == Thread.State.TIMED_WAITING || state == Thread.State.WAITING;
+            }
         }
 
         @Test
@@ -2527,6 +2719,70 @@ public abstract class TransportCompatibilityKit {
                 assertTrue(refused.getMessage().contains(problem), "the message must name " + problem);
             }
         }
+
+        @Test
+        @DisplayName("13.20 a group member that closes while messages wait for it leaves them to the rest of its group: every message is handled")
+        void optional_spec1320_closingMemberLeavesItsMessagesToTheGroup() throws Exception {
+            assumeCapability(Capability.AT_LEAST_ONCE);
+            String destination = env().destination("leaving");
+            int messages = 30;
+            CountDownLatch release = gate();
+            CountDownLatch started = new CountDownLatch(1);
+            Set<String> handledByLeaving = ConcurrentHashMap.newKeySet();
+            Subscriber leaving = server().subscribe(destination, String.class,
+                    SubscribeOptions.builder().group("g").concurrency(1).build(), body -> {
+                        handledByLeaving.add(body);
+                        started.countDown();
+                        release.await();
+                        return null;
+                    });
+            // alone in its group, the leaving member takes the first message, which holds its only slot
+            get(client().publish(destination, "m0"));
+            assertTrue(await(started), "the first member should get the first message");
+            Map<String, AtomicInteger> handledByStaying = new ConcurrentHashMap<>();
+            Broker staying = connect();
+            for (int member = 0; member < 2; member++) {
+                staying.subscribe(destination, String.class, SubscribeOptions.group("g"), body -> {
+                    handledByStaying.computeIfAbsent(body, key -> new AtomicInteger()).incrementAndGet();
+                    return null;
+                });
+            }
+            List<CompletableFuture<Void>> published = new ArrayList<>();
+            for (int i = 1; i < messages; i++) {
+                published.add(client().publish(destination, "m" + i));
+            }
+            for (CompletableFuture<Void> sent : published) {
+                get(sent);
+            }
+            // the leaving member's share now waits for its slot; it closes, then its running handler ends
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(leaving::close);
+            awaitTrue("close() began", () -> !leaving.isActive());
+            release.countDown();
+            get(closing);
+            long deadline = System.nanoTime() + env().memberTimeout().plus(env().timeout()).toNanos();
+            while (System.nanoTime() < deadline && union(handledByLeaving, handledByStaying.keySet()) < messages) {
+                Thread.sleep(20); // polling interval of a condition with a deadline
+            }
+            Set<String> missing = new java.util.TreeSet<>();
+            for (int i = 0; i < messages; i++) {
+                if (!handledByLeaving.contains("m" + i) && !handledByStaying.containsKey("m" + i)) {
+                    missing.add("m" + i);
+                }
+            }
+            int duplicates = handledByStaying.entrySet().stream().mapToInt(entry -> entry.getValue().get() - 1
+                    + (handledByLeaving.contains(entry.getKey()) ? 1 : 0)).sum();
+            log.info("13.20 [{}] the closing member handled {}; lost {}, duplicates {}", env().transportName(),
+                    handledByLeaving, missing.size(), duplicates);
+            assertEquals(Set.of(), missing, "messages the closing member had taken were lost, " + duplicates
+                    + " duplicates");
+            assertEquals(Set.of("m0"), handledByLeaving, "a closing member handles nothing after its running handler");
+        }
+    }
+
+    private static int union(Set<String> first, Set<String> second) {
+        Set<String> all = new HashSet<>(first);
+        all.addAll(second);
+        return all.size();
     }
 
     private static ThreadFactory named(String prefix) {

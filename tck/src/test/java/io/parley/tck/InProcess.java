@@ -12,7 +12,8 @@ public final class InProcess {
     public static final long BODY_LIMIT = 8L * 1024 * 1024;
 
     /**
-     * Declares the capabilities an in-process broker lacks, with their reasons, and gives the bus a body
+     * Declares the capabilities an in-process broker lacks (a closing group member hands its queued messages
+     * to the others, so it has {@link Capability#AT_LEAST_ONCE}; 10.04 needs a broker process too), with their reasons, and gives the bus a body
      * limit, as a broker has, for the rules that send one byte over it.
      */
     public static KitEnvironment.Builder lacking(KitEnvironment.Builder builder) {
@@ -21,8 +22,6 @@ public final class InProcess {
                 .bodyLimit(BODY_LIMIT)
                 .lacks(Capability.REMOTE_BROKER, "memory:// is in the client's JVM: there is no broker process to"
                         + " stop, freeze or share with a member in another process")
-                .lacks(Capability.AT_LEAST_ONCE, "memory:// keeps messages in the JVM: a killed process takes its"
-                        + " queues with it")
                 .lacks(Capability.AUTHENTICATION, "memory:// has no login")
                 .lacks(Capability.TLS, "memory:// has no network connection to protect");
     }

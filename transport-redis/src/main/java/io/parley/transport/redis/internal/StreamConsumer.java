@@ -24,7 +24,9 @@ import java.util.concurrent.TimeUnit;
  * consumer read but left unacknowledged for {@code redis.stream.claim-idle-ms} (it died), so a
  * request is not lost with a server instance. While an entry is being handled its idle time is
  * reset regularly (XCLAIM ... JUSTID), so a slow handler's entry is not taken from it, also while
- * the broker closes and lets running handlers finish. Without a group: XREAD from the stream's
+ * the broker closes and lets running handlers finish. A closing member gives the entries it read but
+ * will not handle back at once (their idle time set to the claim time), so the others claim them at
+ * their next round. Without a group: XREAD from the stream's
  * last entry at subscribe time, every subscriber gets every entry, nothing to acknowledge.
  */
 final class StreamConsumer extends BlockingLoop {
@@ -168,15 +170,33 @@ final class StreamConsumer extends BlockingLoop {
     private void handle(Entry entry) {
         if (!running) {
             inFlight.remove(entry.id);
-            return; // stays pending: another member claims it after the idle time
+            giveBack(entry.id);
+            return;
         }
         // an unreadable entry fails its stage in the core: acknowledged too, so it is not claimed again
         dispatch(envelope(entry), handled -> {
             inFlight.remove(entry.id);
             if (handled) {
                 ack(entry.id);
+            } else {
+                giveBack(entry.id);
             }
         });
+    }
+
+    /**
+     * An entry this member read but will not handle (it is closing) stays pending in the group; marked
+     * as idle for the claim time, the other members take it at their next claim round, not a claim time later.
+     */
+    private void giveBack(String id) {
+        try {
+            commands.run("XCLAIM", jedis -> jedis.sendCommand(Protocol.Command.XCLAIM, destination.keyBytes(),
+                    bytes(group), bytes(consumer), bytes("0"), bytes(id), bytes("IDLE"),
+                    bytes(settings.streamClaimIdleMillis), bytes("JUSTID")));
+        } catch (RuntimeException e) {
+            log.debug("Could not give entry {} of '{}' back to group '{}' at once; it is claimed after {} ms: {}", id,
+                    destinationName, group, settings.streamClaimIdleMillis, e.getMessage());
+        }
     }
 
     /** The entry as the core gets it: an entry without the data field is unreadable, not skipped unseen. */

@@ -66,6 +66,8 @@ public interface Broker extends AutoCloseable {
      * Stops the subscriptions (running handlers get {@link BrokerOptions#closeTimeout()} to finish),
      * fails every pending request at once with reason {@link RequestException.Reason#CLOSED} and
      * closes the connection. Idempotent. Using the broker afterwards throws {@link BrokerClosedException}.
+     * A thread interrupted before or during the wait for handlers stops waiting, still closes
+     * everything, and keeps its interrupt flag.
      */
     @Override
     void close();

@@ -157,8 +157,9 @@ final class StreamConsumer extends BlockingLoop {
             cursor = text(parts.get(0));
             List<Entry> claimed = entries(parts.get(1));
             if (!claimed.isEmpty()) {
-                log.info("Claimed {} entries of '{}' (group '{}') that another consumer left unacknowledged for "
-                        + "more than {} ms", claimed.size(), destinationName, group, settings.streamClaimIdleMillis);
+                log.info("Claimed {} entries of '{}' (group '{}') that another consumer gave back, or left"
+                        + " unacknowledged for more than {} ms", claimed.size(), destinationName, group,
+                        settings.streamClaimIdleMillis);
             }
             handleAll(claimed);
             if ("0-0".equals(cursor)) {

@@ -1,5 +1,6 @@
 package io.parley.transport.kafka.internal;
 
+import io.parley.api.BrokerClosedException;
 import io.parley.api.ConnectionException;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.TransportSubscription;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * subscription closes) once every record before it in its partition is done (handler finished, reply
  * sent), so a crash redelivers what was not finished: at least once. A record whose handler failed, or
  * that could not be read, counts as done (the core logged it): it never blocks its partition and is
- * never delivered again.
+ * never delivered again. A record the core refused unhandled because the subscription closed is never
+ * done: the commit stops before it, so the member that takes the partition over handles it.
  *
  * <p>{@code subscribe} returns once the group has assigned this consumer its partitions, their
  * positions are fixed and committed: nothing sent afterwards is missed, and a member that takes over
@@ -175,12 +178,32 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
         } catch (RuntimeException e) {
             stage = CompletableFuture.failedFuture(e);
         }
+        if (refusedUnhandled(stage)) {
+            // the subscription is closing: never done, so no commit passes it and the partition's next owner gets it
+            log.debug("Record {} left to the group unhandled: the subscription closed", KafkaRecords.position(record));
+            return;
+        }
         stage.whenComplete((ignored, error) -> {
             if (error != null) { // the core logged it at WARN; the policy: commit past it, never redeliver
                 log.debug("Record {} failed ({}); committed and skipped", KafkaRecords.position(record), error.toString());
             }
             done.complete(null);
         });
+    }
+
+    /** Whether the core refused the record at once, without handling it (its subscription closed). */
+    private static boolean refusedUnhandled(CompletionStage<Void> stage) {
+        if (!(stage instanceof CompletableFuture<Void> future) || !future.isCompletedExceptionally()) {
+            return false;
+        }
+        try {
+            future.join();
+            return false;
+        } catch (CompletionException e) {
+            return e.getCause() instanceof BrokerClosedException;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** Moves, per partition, the longest run of finished records at its head to {@link #uncommitted}. */

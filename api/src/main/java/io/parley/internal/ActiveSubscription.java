@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -54,6 +55,14 @@ final class ActiveSubscription<T> implements Subscriber {
     private final DefaultBroker broker;
     private volatile boolean active = true;
     private volatile TransportSubscription transportSubscription;
+    // flow control, for a transport subscription that pauses: messages waiting for a slot, in arrival order
+    private volatile TransportSubscription pausable;
+    private final ArrayDeque<Waiting> backlog = new ArrayDeque<>();
+    private boolean paused; // guarded by backlog
+
+    /** A message that waits in the core for a handler slot, while its transport subscription pauses. */
+    private record Waiting(Envelope envelope, CompletableFuture<Void> done) {
+    }
 
     ActiveSubscription(DefaultBroker broker, Transport transport, Codec codec, String destination,
                        Optional<String> group, Class<T> type, Handler<? super T> handler, Executor executor,
@@ -74,24 +83,87 @@ final class ActiveSubscription<T> implements Subscriber {
 
     void attach(TransportSubscription subscription) {
         this.transportSubscription = subscription;
+        if (subscription.pausable()) {
+            this.pausable = subscription;
+        }
     }
 
-    /** Called by the transport per message; blocks while the subscription is at its concurrency limit. */
+    /**
+     * Called by the transport per message. For a transport subscription that pauses, never blocks: a
+     * message beyond the concurrency waits in the backlog, and a backlog of {@code concurrency} messages
+     * pauses the transport. Otherwise blocks while the subscription is at its concurrency limit.
+     */
     CompletionStage<Void> onMessage(Envelope envelope) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        if (!acquirePermit()) {
-            done.completeExceptionally(new BrokerClosedException("Subscription to '" + destination
-                    + "' is closed, or the thread delivering the message was interrupted; the message was not handled"));
+        TransportSubscription flow = pausable;
+        if (flow != null) {
+            boolean runNow = false;
+            synchronized (backlog) { // pause and resume under the lock: in the order the core decided them
+                if (active) {
+                    runNow = backlog.isEmpty() && permits.tryAcquire();
+                    if (!runNow) {
+                        backlog.add(new Waiting(envelope, done));
+                        if (!paused && backlog.size() >= concurrency) {
+                            paused = true;
+                            flow.pause();
+                        }
+                    }
+                }
+            }
+            if (runNow) {
+                start(envelope, done);
+            } else if (!active && !done.isDone()) { // closed: not queued, given back
+                done.completeExceptionally(notHandled("is closed"));
+            }
             return done;
         }
+        if (!acquirePermit()) {
+            done.completeExceptionally(notHandled("is closed, or the thread delivering the message was interrupted"));
+            return done;
+        }
+        start(envelope, done);
+        return done;
+    }
+
+    private BrokerClosedException notHandled(String why) {
+        return new BrokerClosedException("Subscription to '" + destination + "' " + why + "; the message was not handled");
+    }
+
+    /** Runs the handler for a message that holds a permit. */
+    private void start(Envelope envelope, CompletableFuture<Void> done) {
         try {
             executor.execute(() -> handle(envelope, done));
         } catch (RejectedExecutionException e) {
-            permits.release();
             log.error("The handler executor of subscription '{}' refused a message", destination, e);
             done.completeExceptionally(e);
+            slotFreed();
         }
-        return done;
+    }
+
+    /**
+     * A handler slot is free: the next waiting message takes it, or the permit goes back. A paused
+     * transport subscription resumes once half of its pause threshold is left.
+     */
+    private void slotFreed() {
+        TransportSubscription flow = pausable;
+        if (flow == null) {
+            permits.release();
+            return;
+        }
+        Waiting next;
+        synchronized (backlog) {
+            next = active ? backlog.poll() : null;
+            if (next == null) {
+                permits.release();
+            }
+            if (paused && active && backlog.size() <= concurrency / 2) {
+                paused = false;
+                flow.resume();
+            }
+        }
+        if (next != null) {
+            start(next.envelope(), next.done());
+        }
     }
 
     private boolean acquirePermit() {
@@ -241,7 +313,7 @@ final class ActiveSubscription<T> implements Subscriber {
      * would cap a subscription at concurrency / reply round trip (Kafka: 16 per ~2 ms).
      */
     private void completeAfter(List<CompletionStage<Void>> sent, CompletableFuture<Void> done, Throwable failure) {
-        permits.release();
+        slotFreed();
         CompletableFuture<?>[] all;
         synchronized (sent) {
             all = sent.stream().map(CompletionStage::toCompletableFuture)
@@ -265,9 +337,17 @@ final class ActiveSubscription<T> implements Subscriber {
         return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
-    /** Stops deliveries; does not wait. */
+    /** Stops deliveries; does not wait. Messages waiting in the backlog are given back unhandled. */
     void stop() {
         active = false;
+        List<Waiting> givenBack;
+        synchronized (backlog) {
+            givenBack = new ArrayList<>(backlog);
+            backlog.clear();
+        }
+        for (Waiting waiting : givenBack) {
+            waiting.done().completeExceptionally(notHandled("is closed"));
+        }
         TransportSubscription subscription = transportSubscription;
         if (subscription != null) {
             try {

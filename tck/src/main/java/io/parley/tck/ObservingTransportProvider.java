@@ -34,6 +34,11 @@ public final class ObservingTransportProvider implements TransportProvider {
     static final String OBSERVED = "tck.observed-transport";
     /** The property that names one observed connection, so the kit can reach its reply listener. */
     static final String CONNECTION = "tck.observed-connection";
+    /**
+     * The property that lets the core see whether the observed subscriptions pause ({@code true}); without
+     * it they say they do not, so that the core's blocking back-pressure runs on every transport.
+     */
+    static final String PAUSABLE = "tck.observed-pausable";
 
     private static final Map<String, List<CompletionStage<Void>>> OUTCOMES = new ConcurrentHashMap<>();
     private static final Map<String, InboundHandler> HANDLERS = new ConcurrentHashMap<>();
@@ -41,6 +46,9 @@ public final class ObservingTransportProvider implements TransportProvider {
     private static final Map<String, Failure> FAILURES = new ConcurrentHashMap<>();
     private static final Map<String, List<Envelope>> REPLIES = new ConcurrentHashMap<>();
     private static final Map<String, List<Envelope>> REQUESTS = new ConcurrentHashMap<>();
+    private static final Map<String, List<String>> FLOW = new ConcurrentHashMap<>();
+    private static final Map<String, Boolean> PAUSES = new ConcurrentHashMap<>();
+    private static final Map<String, int[]> CALLS = new ConcurrentHashMap<>();
 
     /** How the next call on a destination fails, as a transport's client may: by throwing, or by its stage. */
     record Failure(Throwable failure, boolean thrown) {
@@ -70,12 +78,40 @@ public final class ObservingTransportProvider implements TransportProvider {
         if (connection != null) {
             LISTENERS.put(connection, context.replies());
         }
-        return new Observed(delegate.open(context));
+        return new Observed(delegate.open(context), Boolean.parseBoolean(context.options().properties().get(PAUSABLE)));
     }
 
     /** The replies the core handed the transport for messages received from {@code destination}, in order. */
     static List<Envelope> repliesSent(String destination) {
         return REPLIES.computeIfAbsent(destination, key -> new CopyOnWriteArrayList<>());
+    }
+
+    /** The calls of the core to pause and resume the subscriptions to {@code destination}: "pause", "resume". */
+    static List<String> flowCalls(String destination) {
+        return FLOW.computeIfAbsent(destination, key -> new CopyOnWriteArrayList<>());
+    }
+
+    /** Whether the transport's last subscription to {@code destination} said it pauses. */
+    static boolean pausable(String destination) {
+        return PAUSES.getOrDefault(destination, false);
+    }
+
+    /**
+     * How many calls of the core's {@code onMessage} for {@code destination} have not returned yet: a
+     * transport's delivering threads the core holds.
+     */
+    static int callsHeld(String destination) {
+        int[] calls = CALLS.computeIfAbsent(destination, key -> new int[2]);
+        synchronized (calls) {
+            return calls[0] - calls[1];
+        }
+    }
+
+    private static void count(String destination, int which) {
+        int[] calls = CALLS.computeIfAbsent(destination, key -> new int[2]);
+        synchronized (calls) {
+            calls[which]++;
+        }
     }
 
     /** The requests to {@code destination} the core handed the transport, in order. */
@@ -134,9 +170,11 @@ public final class ObservingTransportProvider implements TransportProvider {
 
     private static final class Observed implements Transport {
         private final Transport delegate;
+        private final boolean pausable;
 
-        Observed(Transport delegate) {
+        Observed(Transport delegate, boolean pausable) {
             this.delegate = delegate;
+            this.pausable = pausable;
         }
 
         @Override
@@ -164,11 +202,41 @@ public final class ObservingTransportProvider implements TransportProvider {
             failed(destination);
             List<CompletionStage<Void>> outcomes = outcomes(destination);
             HANDLERS.put(destination, handler);
-            return delegate.subscribe(destination, options, message -> {
-                CompletionStage<Void> outcome = handler.onMessage(message);
-                outcomes.add(outcome);
-                return outcome;
+            TransportSubscription subscription = delegate.subscribe(destination, options, message -> {
+                count(destination, 0);
+                try {
+                    CompletionStage<Void> outcome = handler.onMessage(message);
+                    outcomes.add(outcome);
+                    return outcome;
+                } finally {
+                    count(destination, 1);
+                }
             });
+            PAUSES.put(destination, subscription.pausable());
+            List<String> flow = flowCalls(destination);
+            return new TransportSubscription() {
+                @Override
+                public boolean pausable() {
+                    return pausable && subscription.pausable();
+                }
+
+                @Override
+                public void pause() {
+                    flow.add("pause");
+                    subscription.pause();
+                }
+
+                @Override
+                public void resume() {
+                    flow.add("resume");
+                    subscription.resume();
+                }
+
+                @Override
+                public void close() {
+                    subscription.close();
+                }
+            };
         }
 
         @Override

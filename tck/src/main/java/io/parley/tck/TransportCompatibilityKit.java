@@ -61,6 +61,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -223,10 +224,14 @@ public abstract class TransportCompatibilityKit {
     }
 
     private void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + env().timeout().toNanos();
+        awaitTrue(what, env().timeout(), condition);
+    }
+
+    private void awaitTrue(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                fail("Timed out after " + env().timeout() + " waiting until " + what);
+                fail("Timed out after " + within + " waiting until " + what);
             }
             Thread.sleep(5); // polling interval of a condition with a deadline, not a synchronisation
         }
@@ -336,17 +341,8 @@ public abstract class TransportCompatibilityKit {
         }
 
         /** A codec that holds the encoding of one marker body until the kit lets it go on. */
-        private static final class HeldEncoding implements Codec {
+        private record HeldEncoding(Codec codec, CountDownLatch encoding, CountDownLatch goOn) implements Codec {
             static final Object HELD = new Object();
-            private final Codec codec;
-            private final CountDownLatch encoding;
-            private final CountDownLatch goOn;
-
-            HeldEncoding(Codec codec, CountDownLatch encoding, CountDownLatch goOn) {
-                this.codec = codec;
-                this.encoding = encoding;
-                this.goOn = goOn;
-            }
 
             @Override
             public EncodedBody encode(Object value) {
@@ -1574,13 +1570,7 @@ public abstract class TransportCompatibilityKit {
             try (MemberProcess first = MemberProcess.start(env().uri(), env().options().properties(), destination,
                     group, 20)) {
                 first.awaitReady(env().memberTimeout().plus(env().timeout()));
-                List<CompletableFuture<Void>> published = new ArrayList<>();
-                for (int i = 0; i < AT_LEAST_ONCE_MESSAGES; i++) {
-                    published.add(client().publish(destination, "m" + i));
-                }
-                for (CompletableFuture<Void> sent : published) {
-                    get(sent);
-                }
+                publishNumbered(destination, AT_LEAST_ONCE_MESSAGES);
                 awaitTrue("the first member handled " + KILL_AFTER + " messages", () -> first.handledCount() >= KILL_AFTER);
                 first.kill();
                 handledByFirst = first.handled();
@@ -1790,6 +1780,112 @@ public abstract class TransportCompatibilityKit {
         }
     }
 
+    // ---------------------------------------------------------------- 11 flow control
+
+    @Nested
+    @DisplayName("11 Flow control")
+    class FlowControl {
+
+        @Test
+        @DisplayName("11.01 a burst twenty times a subscription's concurrency, with a slow handler: every message is handled once, never more than the concurrency at a time")
+        void required_spec1101_burstBeyondConcurrencyIsHandledOnce() throws Exception {
+            String destination = env().destination("burst");
+            int concurrency = 2;
+            int messages = 20 * concurrency;
+            AtomicInteger running = new AtomicInteger();
+            AtomicInteger most = new AtomicInteger();
+            Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
+            AtomicInteger total = new AtomicInteger();
+            server().subscribe(destination, String.class, SubscribeOptions.builder().concurrency(concurrency).build(),
+                    body -> {
+                        most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                        try {
+                            Thread.sleep(50); // the handler's work, not a synchronisation
+                        } finally {
+                            running.decrementAndGet();
+                        }
+                        handled.computeIfAbsent(body, key -> new AtomicInteger()).incrementAndGet();
+                        total.incrementAndGet();
+                        return null;
+                    });
+            publishNumbered(destination, messages);
+            Duration work = Duration.ofMillis(50L * messages / concurrency);
+            awaitTrue("all " + messages + " messages were handled", work.plus(env().timeout()),
+                    () -> total.get() >= messages);
+            assertStaysEqual("no message may be handled twice", messages, total);
+            assertEquals(messages, handled.size(), "every message is handled: " + handled.keySet());
+            assertTrue(most.get() <= concurrency, most.get() + " handlers ran at once; the concurrency is " + concurrency);
+        }
+
+        @Test
+        @DisplayName("11.02 a member joins a group while another member is at its concurrency limit: it subscribes without an error, within memberTimeout, and the group handles every message once the busy one is free")
+        void required_spec1102_busyMemberDoesNotHoldUpItsGroup() throws Exception {
+            String destination = env().destination("busy-group");
+            CountDownLatch release = gate();
+            CountDownLatch started = new CountDownLatch(1);
+            Set<String> handled = ConcurrentHashMap.newKeySet();
+            server().subscribe(destination, String.class, SubscribeOptions.builder().group("g").concurrency(1).build(),
+                    body -> {
+                        started.countDown();
+                        release.await();
+                        handled.add(body);
+                        return null;
+                    });
+            for (int i = 0; i < 4; i++) { // more than its one slot: the member is busy, with messages waiting
+                get(client().publish(destination, "b" + i));
+            }
+            assertTrue(await(started), "the first member should get a message");
+            long start = System.nanoTime();
+            connect().subscribe(destination, String.class, SubscribeOptions.group("g"), body -> {
+                handled.add(body);
+                return null;
+            });
+            long took = millisSince(start);
+            assertTrue(took <= env().memberTimeout().toMillis(), "joining the group took " + took + " ms");
+            for (int i = 0; i < 4; i++) {
+                get(client().publish(destination, "n" + i));
+            }
+            release.countDown();
+            long deadline = System.nanoTime() + env().memberTimeout().plus(env().timeout()).toNanos();
+            while (System.nanoTime() < deadline && handled.size() < 8) {
+                Thread.sleep(20); // polling interval of a condition with a deadline
+            }
+            assertEquals(8, handled.size(), "the group handles every message: " + handled);
+            log.info("11.02 [{}] a member joined a group with a busy member in {} ms", env().transportName(), took);
+        }
+
+        @Test
+        @DisplayName("11.03 a transport subscription that pauses is never held by the core: at the concurrency limit the core pauses it, and resumes it when the waiting messages are taken")
+        void required_spec1103_pausableSubscriptionIsPausedNotHeld() throws Exception {
+            Broker observed = observed(options -> options.property(ObservingTransportProvider.PAUSABLE, "true"));
+            String destination = env().destination("paused");
+            CountDownLatch release = gate();
+            CountDownLatch started = new CountDownLatch(1);
+            AtomicInteger handled = new AtomicInteger();
+            observed.subscribe(destination, String.class, SubscribeOptions.builder().concurrency(1).build(), body -> {
+                started.countDown();
+                release.await();
+                handled.incrementAndGet();
+                return null;
+            });
+            assumeTrue(ObservingTransportProvider.pausable(destination), "the transport's subscriptions do not pause"
+                    + " (TransportSubscription.pausable() is false): the core holds its delivering thread instead");
+            for (int i = 0; i < 4; i++) {
+                get(client().publish(destination, "p" + i));
+            }
+            assertTrue(await(started), "the first message should reach its handler");
+            List<String> flow = ObservingTransportProvider.flowCalls(destination);
+            awaitTrue("the core paused the subscription (calls: " + flow + ") and holds none of its delivering"
+                    + " threads (" + ObservingTransportProvider.callsHeld(destination) + " held)",
+                    () -> flow.contains("pause") && ObservingTransportProvider.callsHeld(destination) == 0);
+            release.countDown();
+            awaitTrue("the four messages were handled (" + handled.get() + ")", () -> handled.get() >= 4);
+            awaitTrue("the core resumed the subscription once the waiting messages were taken: " + flow,
+                    () -> !flow.isEmpty() && flow.get(flow.size() - 1).equals("resume"));
+            assertStaysEqual("each message is handled once", 4, handled);
+        }
+    }
+
     // ---------------------------------------------------------------- 13 lifecycle and failures
 
     @Nested
@@ -1907,53 +2003,68 @@ public abstract class TransportCompatibilityKit {
             get(client().publish(first, "x"));
             get(client().publish(second, "x"));
             assertTrue(await(bothStarted), "the handlers did not start");
-            Closing subscriberClose = Closing.start("Subscriber.close()", () -> {
+            OwnThread<Void> subscriberClose = OwnThread.start("parley-tck-closing", () -> {
                 Thread.currentThread().interrupt();
                 subscriber.close();
+                return null;
             });
-            subscriberClose.assertEndedKeepingTheFlag(env().slack());
+            assertEndedKeepingTheFlag(subscriberClose, "Subscriber.close()", env().slack());
             assertFalse(subscriber.isActive(), "an interrupted Subscriber.close() still closes it");
-            Closing brokerClose = Closing.start("Broker.close()", interrupted::close);
-            awaitTrue("close() waits for the running handler", brokerClose::waitsForHandlers);
-            brokerClose.thread.interrupt();
-            brokerClose.assertEndedKeepingTheFlag(env().slack());
+            OwnThread<Void> brokerClose = OwnThread.start("parley-tck-closing", () -> {
+                interrupted.close();
+                return null;
+            });
+            awaitTrue("close() waits for the running handler", () -> brokerClose.waitsIn("awaitIdle"));
+            brokerClose.thread().interrupt();
+            assertEndedKeepingTheFlag(brokerClose, "Broker.close()", env().slack());
             assertThrows(BrokerClosedException.class, () -> interrupted.publish(first, "y"),
                     "an interrupted close() still closes the broker");
             interruptedGate.countDown(); // the handlers end; then nothing of that broker may run on
             assertNoThreadsLeftSince(before, "an interrupted close()");
         }
 
-        /** A close() run on a thread of its own, to interrupt it and see how it ends. */
-        private record Closing(String what, Thread thread, CompletableFuture<Boolean> flagKept) {
+        /** An interrupted {@code what} ended within {@code within} and its thread kept the interrupt flag. */
+        private void assertEndedKeepingTheFlag(OwnThread<?> closing, String what, Duration within) throws Exception {
+            try {
+                closing.outcome().get(within.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                throw new AssertionError("an interrupted " + what + " still waited for the running handler "
+                        + within.toMillis() + " ms later", e);
+            }
+            assertTrue(closing.flagKept().get(), "an interrupted " + what + " must keep the thread's interrupt flag");
+        }
 
-            static Closing start(String what, Runnable close) {
-                CompletableFuture<Boolean> flagKept = new CompletableFuture<>();
+        /**
+         * Work on a thread of its own, as a transport's or an application's thread, which the kit may
+         * interrupt: what it returned, and whether the thread still had its interrupt flag afterwards.
+         */
+        private record OwnThread<T>(Thread thread, CompletableFuture<T> outcome, AtomicBoolean flagKept) {
+
+            static <T> OwnThread<T> start(String name, Callable<T> work) {
+                CompletableFuture<T> outcome = new CompletableFuture<>();
+                AtomicBoolean flagKept = new AtomicBoolean();
                 Thread thread = new Thread(() -> {
                     try {
-                        close.run();
-                        flagKept.complete(Thread.currentThread().isInterrupted());
+                        T result = work.call();
+                        flagKept.set(Thread.currentThread().isInterrupted());
+                        outcome.complete(result);
                     } catch (Throwable t) {
-                        flagKept.completeExceptionally(t);
+                        outcome.completeExceptionally(t);
                     }
-                }, "parley-tck-closing");
+                }, name);
                 thread.start();
-                return new Closing(what, thread, flagKept);
+                return new OwnThread<>(thread, outcome, flagKept);
             }
 
-            /** Whether the thread waits in the core for running handlers (its closeTimeout), not in a transport. */
-            boolean waitsForHandlers() {
-                return Arrays.stream(thread.getStackTrace()).anyMatch(frame -> frame.getMethodName().equals("awaitIdle"));
+            /** Whether the thread waits (for a handler slot, a running handler). */
+            boolean waits() {
+                Thread.State state = thread.getState();
+                return state == Thread.State.TIMED_WAITING || state == Thread.State.WAITING;
             }
 
-            void assertEndedKeepingTheFlag(Duration within) throws Exception {
-                Boolean kept;
-                try {
-                    kept = flagKept.get(within.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    throw new AssertionError("an interrupted " + what + " still waited for the running handler "
-                            + within.toMillis() + " ms later", e);
-                }
-                assertTrue(kept, "an interrupted " + what + " must keep the thread's interrupt flag");
+            /** Whether the thread waits in the core's {@code method}, not somewhere in a transport. */
+            boolean waitsIn(String method) {
+                return waits() && Arrays.stream(thread.getStackTrace()).anyMatch(frame -> frame.getMethodName().equals(method));
             }
         }
 
@@ -2429,17 +2540,8 @@ public abstract class TransportCompatibilityKit {
             Broker observed = observed(options -> options.closeTimeout(env().timeout().multipliedBy(4)));
             String destination = env().destination("after-close");
             CountDownLatch release = gate();
-            CountDownLatch started = new CountDownLatch(1);
             AtomicInteger handled = new AtomicInteger();
-            Subscriber subscriber = observed.subscribe(destination, String.class,
-                    SubscribeOptions.builder().concurrency(1).build(), body -> {
-                        handled.incrementAndGet();
-                        started.countDown();
-                        release.await();
-                        return null;
-                    });
-            get(client().publish(destination, "holds the only slot"));
-            assertTrue(await(started), "the first message should reach its handler");
+            Subscriber subscriber = holdTheOnlySlot(observed, destination, release, handled);
             InboundHandler core = ObservingTransportProvider.handler(destination);
             Envelope message = Envelope.builder(destination).body("late".getBytes(StandardCharsets.UTF_8))
                     .contentType("text/plain; charset=utf-8").build();
@@ -2461,19 +2563,11 @@ public abstract class TransportCompatibilityKit {
             // fails so that the transport gives it back, and the thread keeps its interrupt flag
             String busy = env().destination("after-close-busy");
             CountDownLatch busyRelease = gate();
-            CountDownLatch busyStarted = new CountDownLatch(1);
             AtomicInteger busyHandled = new AtomicInteger();
-            Subscriber busySubscriber = observed.subscribe(busy, String.class,
-                    SubscribeOptions.builder().concurrency(1).build(), body -> {
-                        busyHandled.incrementAndGet();
-                        busyStarted.countDown();
-                        busyRelease.await();
-                        return null;
-                    });
-            get(client().publish(busy, "holds the only slot"));
-            assertTrue(await(busyStarted), "the first message should reach its handler");
+            Subscriber busySubscriber = holdTheOnlySlot(observed, busy, busyRelease, busyHandled);
             InboundHandler busyCore = ObservingTransportProvider.handler(busy);
-            Delivery interrupted = Delivery.start(busyCore, message);
+            OwnThread<CompletionStage<Void>> interrupted = OwnThread.start("parley-tck-delivering",
+                    () -> busyCore.onMessage(message));
             awaitTrue("the delivering thread waits for the slot", interrupted::waits);
             interrupted.thread().interrupt();
             assertStageFails(get(interrupted.outcome()), env().slack(), BrokerClosedException.class,
@@ -2481,7 +2575,8 @@ public abstract class TransportCompatibilityKit {
             assertTrue(interrupted.flagKept().get(), "the delivering thread must keep its interrupt flag");
 
             // the slot freed just after close() began goes to close(), even when a waiting message takes it first
-            Delivery waitingAtClose = Delivery.start(busyCore, message);
+            OwnThread<CompletionStage<Void>> waitingAtClose = OwnThread.start("parley-tck-delivering",
+                    () -> busyCore.onMessage(message));
             awaitTrue("the message waits for the slot", waitingAtClose::waits);
             CompletableFuture<Void> closingBusy = CompletableFuture.runAsync(busySubscriber::close);
             awaitTrue("close() began", () -> !busySubscriber.isActive());
@@ -2495,31 +2590,25 @@ public abstract class TransportCompatibilityKit {
             assertEquals(1, busyHandled.get(), "only the first message was handled");
         }
 
-        /** A transport's delivering thread, played by the kit: hands the core one message on a thread of its own. */
-        private record Delivery(Thread thread, CompletableFuture<CompletionStage<Void>> outcome, AtomicBoolean flagKept) {
-
-            static Delivery start(InboundHandler core, Envelope message) {
-                CompletableFuture<CompletionStage<Void>> outcome = new CompletableFuture<>();
-                AtomicBoolean flagKept = new AtomicBoolean();
-                Thread thread = new Thread(() -> {
-                    try {
-                        CompletionStage<Void> stage = core.onMessage(message);
-                        flagKept.set(Thread.currentThread().isInterrupted());
-                        outcome.complete(stage);
-                    } catch (Throwable t) {
-                        outcome.completeExceptionally(t);
-                    }
-                }, "parley-tck-delivering");
-                thread.start();
-                return new Delivery(thread, outcome, flagKept);
-            }
-
-            /** Whether the core holds the thread (it waits for a handler slot). */
-            boolean waits() {
-                Thread.State state = thread.getState();
-                return state == Thread.State.TIMED_WAITING || state == Thread.State.WAITING;
-            }
+        /**
+         * Subscribes with concurrency 1 and a handler that counts, then waits for {@code release}; publishes
+         * one message, and returns once its handler holds the only slot.
+         */
+        private Subscriber holdTheOnlySlot(Broker broker, String destination, CountDownLatch release,
+                                           AtomicInteger handled) throws Exception {
+            CountDownLatch started = new CountDownLatch(1);
+            Subscriber subscriber = broker.subscribe(destination, String.class,
+                    SubscribeOptions.builder().concurrency(1).build(), body -> {
+                        handled.incrementAndGet();
+                        started.countDown();
+                        release.await();
+                        return null;
+                    });
+            get(client().publish(destination, "holds the only slot"));
+            assertTrue(await(started), "the first message should reach its handler");
+            return subscriber;
         }
+
 
         @Test
         @DisplayName("13.18 what a transport reports reaches the caller typed: a raw failure of subscribe, publish or request is a MessagingException that keeps it as cause (a MessagingException passes as it is), a failed request ends at once with SEND_FAILED, a lost connection fails the waiting requests at once, an unreadable reply fails its request with code 502")
@@ -2747,13 +2836,7 @@ public abstract class TransportCompatibilityKit {
                             return null;
                         }));
             }
-            List<CompletableFuture<Void>> published = new ArrayList<>();
-            for (int i = 0; i < messages; i++) {
-                published.add(client().publish(destination, "m" + i));
-            }
-            for (CompletableFuture<Void> sent : published) {
-                get(sent);
-            }
+            publishNumbered(destination, messages);
             assertTrue(await(started), "a member should get a message");
             // the holder's share waits for its slot; it closes, then its running handler ends
             Subscriber leaving = members.get(holder.get());
@@ -2790,6 +2873,17 @@ public abstract class TransportCompatibilityKit {
                     + " duplicates");
             assertEquals(1, handledByLeaving.size(), "a closing member handles nothing after its running handler: "
                     + handledByLeaving);
+        }
+    }
+
+    /** Publishes "m0" to "m{count - 1}" at once, then waits until the broker took each. */
+    private void publishNumbered(String destination, int count) throws Exception {
+        List<CompletableFuture<Void>> published = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            published.add(client().publish(destination, "m" + i));
+        }
+        for (CompletableFuture<Void> sent : published) {
+            get(sent);
         }
     }
 

@@ -59,7 +59,8 @@ class BrokenTransportsTest {
             "required_spec803", "optional_spec804",
             "required_spec901", "optional_spec902", "optional_spec903",
             "required_spec1303", "required_spec1304", "required_spec1313", "required_spec1315", "required_spec1316",
-            "required_spec1317", "optional_spec1320", "required_spec1401", "required_spec1506");
+            "required_spec1317", "optional_spec1320", "required_spec1401", "required_spec1506",
+            "required_spec1101", "required_spec1102", "required_spec1103");
 
     /** The poisons of rule 10.06 sent through the API: each waits for its (error) reply. */
     private static final Set<String> POISONS = Set.of(

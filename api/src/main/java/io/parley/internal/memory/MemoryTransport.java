@@ -105,12 +105,17 @@ final class MemoryTransport implements Transport {
         }
     }
 
-    /** A subscription's consumer: a queue and the thread that hands its messages to the core. */
+    /**
+     * A subscription's consumer: a queue and the thread that hands its messages to the core. Paused by
+     * the core, it leaves them in its queue, as a broker keeps what a paused consumer does not fetch.
+     */
     private final class Consumer implements MemoryBus.Receiver, TransportSubscription {
         private final String destination;
         private final InboundHandler handler;
         private final LinkedBlockingQueue<Envelope> queue = new LinkedBlockingQueue<>();
         private final Thread thread;
+        private final Object pause = new Object();
+        private boolean paused; // guarded by pause
         private volatile boolean running = true;
 
         Consumer(String destination, InboundHandler handler) {
@@ -129,6 +134,11 @@ final class MemoryTransport implements Transport {
             while (running) {
                 Envelope next;
                 try {
+                    synchronized (pause) {
+                        while (paused && running) {
+                            pause.wait();
+                        }
+                    }
                     next = queue.take();
                 } catch (InterruptedException e) {
                     break;
@@ -140,9 +150,49 @@ final class MemoryTransport implements Transport {
                     log.error("The core failed on a message of '{}'", destination, e);
                     continue;
                 }
-                if (!running && outcome.toCompletableFuture().isCompletedExceptionally()) {
-                    queue.add(next); // refused because we are closing: hand it on below
+                Envelope taken = next;
+                // not handled because the subscription closes (at once, or after it waited in the core):
+                // back to the queue, which close() hands to the rest of the group
+                outcome.whenComplete((ignored, failure) -> {
+                    if (failure != null && InboundHandler.notHandled(failure)) {
+                        queue.add(taken);
+                    }
+                });
+                if (refusedAtOnce(outcome.toCompletableFuture())) {
+                    break; // the subscription is closing: take nothing more
                 }
+            }
+        }
+
+        private static boolean refusedAtOnce(CompletableFuture<Void> outcome) {
+            if (!outcome.isCompletedExceptionally()) {
+                return false;
+            }
+            try {
+                outcome.join();
+                return false;
+            } catch (RuntimeException e) {
+                return InboundHandler.notHandled(e);
+            }
+        }
+
+        @Override
+        public boolean pausable() {
+            return true;
+        }
+
+        @Override
+        public void pause() {
+            synchronized (pause) {
+                paused = true;
+            }
+        }
+
+        @Override
+        public void resume() {
+            synchronized (pause) {
+                paused = false;
+                pause.notifyAll();
             }
         }
 

@@ -1,6 +1,5 @@
 package io.parley.transport.kafka.internal;
 
-import io.parley.api.BrokerClosedException;
 import io.parley.api.ConnectionException;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.TransportSubscription;
@@ -21,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  * sent), so a crash redelivers what was not finished: at least once. A record whose handler failed, or
  * that could not be read, counts as done (the core logged it): it never blocks its partition and is
  * never delivered again. A record the core refused unhandled because the subscription closed is never
- * done: the commit stops before it, so the member that takes the partition over handles it.
+ * done: the commit stops before it, so the member that takes the partition over handles it. When the
+ * subscription's handlers are busy the core pauses it: the partitions are paused and {@code poll} goes
+ * on, so the member keeps its place in the group and never holds up a rebalance.
  *
  * <p>{@code subscribe} returns once the group has assigned this consumer its partitions, their
  * positions are fixed and committed: nothing sent afterwards is missed, and a member that takes over
@@ -59,6 +59,8 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
     private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
     private final long commitIntervalNanos;
     private long lastCommit = System.nanoTime();
+    private boolean paused; // poll thread only: whether the assigned partitions are paused
+    private volatile boolean pauseRequested; // by the core, from any thread
     private volatile boolean running = true;
 
     private record InFlight(long offset, CompletableFuture<Void> done) {
@@ -99,9 +101,10 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
             consumer.subscribe(List.of(topic), new Rebalance());
             while (running) {
                 try {
+                    applyPause();
                     for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
                         deliver(record);
-                        maybeCommit(); // handing over a batch (up to max.poll.records) waits on the handlers
+                        maybeCommit();
                     }
                     retry.succeeded();
                     maybeCommit();
@@ -128,6 +131,9 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (paused) {
+                consumer.pause(partitions); // the core still asks for no more
+            }
             try {
                 Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
                 for (TopicPartition partition : partitions) {
@@ -174,36 +180,22 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
         inFlight.computeIfAbsent(partition, p -> new ArrayDeque<>()).add(new InFlight(record.offset(), done));
         CompletionStage<Void> stage;
         try {
-            stage = handler.onMessage(KafkaRecords.envelope(record)); // may wait: the subscription's back-pressure
+            stage = handler.onMessage(KafkaRecords.envelope(record)); // never waits: the core pauses us instead
         } catch (RuntimeException e) {
             stage = CompletableFuture.failedFuture(e);
         }
-        if (refusedUnhandled(stage)) {
-            // the subscription is closing: never done, so no commit passes it and the partition's next owner gets it
-            log.debug("Record {} left to the group unhandled: the subscription closed", KafkaRecords.position(record));
-            return;
-        }
         stage.whenComplete((ignored, error) -> {
+            if (error != null && InboundHandler.notHandled(error)) {
+                // the subscription closed before it was handled: never done, so no commit passes it and
+                // the partition's next owner handles it
+                log.debug("Record {} left to the group unhandled: the subscription closed", KafkaRecords.position(record));
+                return;
+            }
             if (error != null) { // the core logged it at WARN; the policy: commit past it, never redeliver
                 log.debug("Record {} failed ({}); committed and skipped", KafkaRecords.position(record), error.toString());
             }
             done.complete(null);
         });
-    }
-
-    /** Whether the core refused the record at once, without handling it (its subscription closed). */
-    private static boolean refusedUnhandled(CompletionStage<Void> stage) {
-        if (!(stage instanceof CompletableFuture<Void> future) || !future.isCompletedExceptionally()) {
-            return false;
-        }
-        try {
-            future.join();
-            return false;
-        } catch (CompletionException e) {
-            return e.getCause() instanceof BrokerClosedException;
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     /** Moves, per partition, the longest run of finished records at its head to {@link #uncommitted}. */
@@ -260,6 +252,38 @@ final class KafkaSubscription implements TransportSubscription, Runnable {
         } catch (RuntimeException e) {
             log.info("Could not commit {} for '{}' ({}): those records may be delivered again", offsets, topic, e.toString());
         }
+    }
+
+    /**
+     * Pauses or resumes the assigned partitions as the core asked. Paused, {@code poll} returns no records
+     * but keeps the member in its group (heartbeats, rebalances), so a busy member never stalls the group
+     * and is not evicted for not polling.
+     */
+    private void applyPause() {
+        boolean wanted = pauseRequested;
+        if (wanted != paused) {
+            if (wanted) {
+                consumer.pause(consumer.assignment());
+            } else {
+                consumer.resume(consumer.paused());
+            }
+            paused = wanted;
+        }
+    }
+
+    @Override
+    public boolean pausable() {
+        return true;
+    }
+
+    @Override
+    public void pause() {
+        pauseRequested = true;
+    }
+
+    @Override
+    public void resume() {
+        pauseRequested = false;
     }
 
     @Override

@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * A subscription that reads with blocking commands (BLPOP, XREAD, XREADGROUP) on a connection of
  * its own, from one daemon thread. The connection breaks: the thread reconnects with a growing
  * pause. Closing wakes the blocked read with {@code CLIENT UNBLOCK} from a pooled connection, so
- * that an element Redis already handed over is never lost with a closed socket.
+ * that an element Redis already handed over is never lost with a closed socket. While the core pauses
+ * it (its handlers are busy), the loop reads nothing, so what waits stays in Redis.
  */
 abstract class BlockingLoop implements TransportSubscription {
 
@@ -36,6 +37,7 @@ abstract class BlockingLoop implements TransportSubscription {
     private final Thread thread;
     private final Runnable onClosed;
     volatile boolean running = true;
+    private boolean pauseRequested; // guarded by this: the core asked for no more messages for now
     private volatile Jedis connection;
     private volatile long clientId = -1;
 
@@ -124,6 +126,9 @@ abstract class BlockingLoop implements TransportSubscription {
                     }
                     backoff = 50;
                 }
+                if (waitWhilePaused()) {
+                    continue; // paused by the core: read nothing, look again (closing, resumed) soon
+                }
                 readOnce(jedis);
                 lastProblem = null;
             } catch (JedisException e) {
@@ -139,11 +144,11 @@ abstract class BlockingLoop implements TransportSubscription {
                     log.debug("Reading '{}' from {} failed again: {}", destinationName, redactedUri, problem);
                 }
                 lastProblem = problem;
-                pause(backoff);
+                backOff(backoff);
                 backoff = Math.min(backoff * 2, settings.reconnectMaxBackoffMillis);
             } catch (RuntimeException e) {
                 log.error("The reader of '{}' failed; it goes on", destinationName, e);
-                pause(backoff);
+                backOff(backoff);
             }
         }
         dropConnection();
@@ -188,7 +193,7 @@ abstract class BlockingLoop implements TransportSubscription {
         }
     }
 
-    private void pause(long millis) {
+    private void backOff(long millis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         synchronized (this) {
             while (running) {
@@ -202,6 +207,41 @@ abstract class BlockingLoop implements TransportSubscription {
                     return;
                 }
             }
+        }
+    }
+
+    /** While the core asks for no more, waits (at most one blocking read's time); whether it waited. */
+    private boolean waitWhilePaused() {
+        synchronized (this) {
+            if (!pauseRequested || !running) {
+                return false;
+            }
+            try {
+                wait(blockMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        }
+    }
+
+    @Override
+    public boolean pausable() {
+        return true;
+    }
+
+    @Override
+    public void pause() {
+        synchronized (this) {
+            pauseRequested = true;
+        }
+    }
+
+    @Override
+    public void resume() {
+        synchronized (this) {
+            pauseRequested = false;
+            notifyAll();
         }
     }
 

@@ -135,8 +135,8 @@ final class MemoryTransport implements Transport {
                 Envelope next;
                 try {
                     synchronized (pause) {
-                        while (paused && running) {
-                            pause.wait();
+                        while (paused) {
+                            pause.wait(); // close() interrupts it
                         }
                     }
                     next = queue.take();

@@ -8,7 +8,6 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Delivery;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.impl.recovery.AutorecoveringConnection;
-import io.parley.api.BrokerClosedException;
 import io.parley.spi.InboundHandler;
 import io.parley.spi.TransportSubscription;
 import org.slf4j.Logger;
@@ -16,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -94,13 +92,9 @@ final class RabbitSubscription implements TransportSubscription {
         // with the same exception, belongs to a message that was handled)
         boolean refusedAtOnce = stage instanceof CompletableFuture<?> future && future.isCompletedExceptionally();
         stage.whenComplete((ignored, failure) -> {
-            boolean unhandled = refusedAtOnce && unwrap(failure) instanceof BrokerClosedException;
+            boolean unhandled = refusedAtOnce && InboundHandler.notHandled(failure);
             settle(envelope.getDeliveryTag(), failure, unhandled, props.getCorrelationId());
         });
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
     /** Acks, or rejects a failed message; one the handler never got ({@code unhandled}) goes back to the queue. */

@@ -1,6 +1,5 @@
 package io.parley.transport.redis.internal;
 
-import io.parley.api.BrokerClosedException;
 import io.parley.api.ConfigurationException;
 import io.parley.api.ConnectionException;
 import io.parley.spi.Envelope;
@@ -12,7 +11,6 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
@@ -170,9 +168,7 @@ abstract class BlockingLoop implements TransportSubscription {
             return;
         }
         outcome.whenComplete((ignored, failure) -> {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
-            settled.settle(!(cause instanceof BrokerClosedException));
+            settled.settle(!InboundHandler.notHandled(failure));
         });
     }
 
